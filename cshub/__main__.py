@@ -1,0 +1,3 @@
+from cshub.cli import main
+
+main()

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from cshub.core.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("api/", include("cshub.core.api_urls")),
+    path("accounts/", include("allauth.urls")),
+    path("django-admin/", admin.site.urls),
+    path("organizations/", include("cshub.accounts.urls")),
+    path("catalog/", include("cshub.catalog.urls")),
+    path("members/", include("cshub.members.urls")),
+    path("", include("cshub.web.urls")),
+]

@@ -1,0 +1,56 @@
+"""The main navigation: each entry names who sees it. Apps add entries here as they land."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from cshub.accounts import permissions as account_permissions
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    visible: Callable[[object], bool]
+
+
+def _members_visible(user: object) -> bool:
+    from cshub.members import permissions as member_permissions
+
+    return member_permissions.can_view_members(user)
+
+
+NAV: tuple[NavEntry, ...] = (
+    NavEntry("Home", "web:home", lambda u: u.is_authenticated),
+    NavEntry("Members", "members:list", _members_visible),
+    NavEntry("Organizations", "accounts:organization_list", account_permissions.can_view_organizations),
+    NavEntry(
+        "My organization",
+        "accounts:my_organization",
+        lambda u: u.is_authenticated and u.organization_id is not None and not u.is_plan_staff,
+    ),
+    NavEntry("Community Supports", "catalog:list", lambda u: True),
+    NavEntry(
+        "Audit log",
+        "web:audit_log",
+        lambda u: u.is_authenticated and u.has_role("plan_admin", "reporting_director"),
+    ),
+)
+
+
+def nav_for(request: HttpRequest) -> list[dict[str, object]]:
+    items = []
+    for entry in NAV:
+        if not entry.visible(request.user):
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"label": entry.label, "url": url, "active": active})
+    return items

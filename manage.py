@@ -1,0 +1,4 @@
+#!/usr/bin/env python
+from cshub.cli import main
+
+main()
