@@ -5,7 +5,7 @@ from datetime import datetime
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field
 
@@ -77,7 +77,7 @@ def create_organization(request: HttpRequest, payload: OrganizationIn):
     data = payload.dict()
     counties = data.pop("counties")
     org = services.organization_create(actor=request.user, counties=counties, **data)
-    return 201, org
+    return Status(201, org)
 
 
 @router.get("/{uuid}", response=OrganizationOut)

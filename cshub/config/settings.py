@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "cshub.core.middleware.RequestContextMiddleware",
+    "cshub.core.middleware.RequireMfaForPlanStaffMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -199,7 +200,9 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 CSHUB_MAX_UPLOAD_BYTES = int(os.environ.get("CSHUB_MAX_UPLOAD_BYTES", str(50 * 1024 * 1024)))

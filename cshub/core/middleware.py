@@ -45,3 +45,31 @@ class RequestContextMiddleware:
         channel = "api" if request.path.startswith("/api/") else "web"
         with context.acting(channel, client_ip(request), request.path):
             return self.get_response(request)
+
+
+class RequireMfaForPlanStaffMiddleware:
+    """DESIGN: two-factor authentication is mandatory for plan staff. Until a plan user has set up TOTP,
+    every page sends them to the setup page (setting CSHUB_MFA_REQUIRED_FOR_PLAN; the demo turns it off)."""
+
+    ALLOWED_PREFIXES = ("/accounts/", "/static/", "/api/", "/catalog/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        user = getattr(request, "user", None)
+        if (
+            settings.CSHUB_MFA_REQUIRED_FOR_PLAN
+            and user is not None
+            and user.is_authenticated
+            and getattr(user, "is_plan_staff", False)
+            and not request.path.startswith(self.ALLOWED_PREFIXES)
+        ):
+            from allauth.mfa.models import Authenticator
+            from django.shortcuts import redirect
+
+            if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+                return redirect("mfa_activate_totp")
+        return self.get_response(request)

@@ -1,0 +1,109 @@
+"""`cshub demo`: migrate, load the catalog, seed synthetic California data, make one login per role, and
+serve web + API with the worker beside it. Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from cshub.accounts.models import Organization, User, UserRole
+from cshub.accounts.roles import OrganizationKind, Role, roles_allowed_for
+
+# Which organization kind each demo login belongs to.
+DEMO_ROLE_HOME = {
+    **{r: OrganizationKind.PLAN for r in (Role.PLAN_ADMIN, Role.NETWORK, Role.UM_REVIEWER, Role.CLAIMS_PROCESSOR,
+                                         Role.PROVIDER_RELATIONS, Role.REPORTING_DIRECTOR, Role.REPORTING_SUPERVISOR)},
+    **{r: OrganizationKind.CS_PROVIDER for r in (Role.PROVIDER_CEO, Role.PROVIDER_COO, Role.CS_PROGRAM_DIRECTOR,
+                                                Role.CS_PROGRAM_MANAGER, Role.CARE_COORDINATOR, Role.PROVIDER_BILLING)},
+    Role.ECM_STAFF: OrganizationKind.ECM_PROVIDER,
+    Role.DISCHARGE_PLANNER: OrganizationKind.HOSPITAL,
+    Role.REFERRER: OrganizationKind.OTHER,
+}
+
+
+def demo_password(var_dir: Path) -> str:
+    """One password for every demo login, generated on the first run and kept in var/."""
+    path = var_dir / "demo_password"
+    if not path.exists():
+        path.write_text(f"demo-{secrets.token_urlsafe(9)}")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def demo_email(role: str) -> str:
+    return f"{role.replace('_', '.')}@demo.cshub.example"
+
+
+@transaction.atomic
+def ensure_demo_logins(password: str) -> list[tuple[str, str, str]]:
+    """One user per role at the first organization of the right kind (the plan logins at the first plan)."""
+    rows = []
+    for role, kind in DEMO_ROLE_HOME.items():
+        org = Organization.objects.filter(kind=kind).order_by("name").first()
+        if org is None or role not in roles_allowed_for(kind):
+            continue
+        user = User.objects.filter(email=demo_email(role)).first()
+        if user is None:
+            user = User.objects.create_user(email=demo_email(role), password=password, organization=org,
+                                            full_name=f"Demo {Role(role).label}")
+            UserRole.objects.create(user=user, role=role)
+        else:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        rows.append((Role(role).label, user.email, user.organization.name))
+    return rows
+
+
+class Command(BaseCommand):
+    help = "Set up and run the demo: migrate, catalog, synthetic data, logins, web + API + worker."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--members", type=int, default=3000)
+        parser.add_argument("--providers", type=int, default=20)
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-serve", action="store_true", help="set up only (used by the tests)")
+
+    def handle(self, *args, **opts) -> None:
+        out = self.stdout
+        call_command("migrate", interactive=False, verbosity=0)
+        out.write("Database migrated.")
+        call_command("catalog", "load", verbosity=0)
+        out.write("Community Supports catalog loaded.")
+        if not Organization.objects.filter(kind=OrganizationKind.PLAN).exists():
+            call_command("seed", members=opts["members"], providers=opts["providers"], seed=opts["seed"])
+        else:
+            out.write("Synthetic data already present (delete var/ to start over).")
+        password = demo_password(Path(settings.VAR_DIR))
+        logins = ensure_demo_logins(password)
+        out.write("")
+        out.write(self.style.SUCCESS("Demo logins (password for all: %s)" % password))
+        width = max(len(r[1]) for r in logins)
+        for label, email, org in logins:
+            out.write(f"  {email.ljust(width)}  {label} — {org}")
+        if opts["no_serve"]:
+            return
+        # The printed logins must work as printed: no TOTP setup for the demo's plan staff.
+        settings.CSHUB_MFA_REQUIRED_FOR_PLAN = False
+        out.write("")
+        out.write(f"Web:  http://127.0.0.1:{opts['port']}/")
+        out.write(f"API:  http://127.0.0.1:{opts['port']}/api/docs")
+        worker = subprocess.Popen([sys.executable, "-m", "cshub", "worker"])  # noqa: S603
+        try:
+            call_command("serve", port=opts["port"])
+        except KeyboardInterrupt:
+            pass
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+            out.write("Stopped web, API and worker.")
