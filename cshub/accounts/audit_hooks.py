@@ -15,5 +15,7 @@ def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 
 def on_login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:
-    login = str(credentials.get("email") or credentials.get("username") or credentials.get("login") or "")[:200]
+    # allauth keys the credentials by its LoginMethod enum, Django by plain strings.
+    plain = {str(getattr(k, "value", k)): v for k, v in credentials.items()}
+    login = str(plain.get("email") or plain.get("username") or plain.get("login") or "")[:200]
     audit_record(actor=None, action="login_failed", object_type="user", detail={"login": login})

@@ -1,5 +1,7 @@
 """Each role's home page shows that role's work; login and security settings; the audit log."""
 
+import html
+
 import pytest
 from django.test import override_settings
 from django.urls import reverse
@@ -16,7 +18,7 @@ def test_home_page_per_plan_role(client, world, role):
     client.force_login(world.plan_users[role])
     response = client.get(reverse("web:home"))
     assert response.status_code == 200
-    assert ROLE_FOCUS[role][0].encode() in response.content
+    assert html.escape(ROLE_FOCUS[role][0]).encode() in response.content
 
 
 def test_home_page_for_provider_shows_care_team_count(client, world):
@@ -32,6 +34,7 @@ def test_login_page_and_login_is_audited(client, world):
                                                        "password": "correct horse battery staple"})
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="login", actor=world.alice).exists()
+    client.logout()
     client.post(reverse("account_login"), {"login": "alice@a.example", "password": "wrong"})
     assert AuditEvent.objects.filter(action="login_failed", detail__login="alice@a.example").exists()
 
