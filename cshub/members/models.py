@@ -3,6 +3,9 @@ programs, and which organizations are on their care team (the basis of provider 
 
 from __future__ import annotations
 
+from datetime import date
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -90,6 +93,10 @@ class EligibilitySpan(BaseModel):
     def __str__(self) -> str:
         return f"{self.member_id} @ {self.plan_id} {self.start_date} to {self.end_date or 'open'}"
 
+    def covers(self, day: date) -> bool:
+        """Whether the member is eligible on `day` under this span (rule A1)."""
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
 
 class EcmAssignment(BaseModel):
     """The member's Enhanced Care Management provider, as assigned by the plan (rule R8 checks it)."""
@@ -157,3 +164,43 @@ class CareRelationship(BaseModel):
             ),
         ]
         indexes = [models.Index(fields=["organization", "member"], name="care_rel_org_member")]
+
+
+class RosterImport(BaseModel):
+    """One upload of a plan's eligibility roster (DESIGN principle 5: the original file and its SHA-256 are
+    kept; a rejected file writes nothing but this record and its error report)."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        REJECTED = "rejected", "Rejected"
+
+    class Channel(models.TextChoices):
+        WEB = "web", "Web upload"
+        API = "api", "API"
+        CLI = "cli", "Command line"
+
+    plan = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="roster_imports")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    file = models.FileField(upload_to="rosters/%Y/%m/", max_length=300)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    row_count = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0, help_text="members new to cshub")
+    updated_count = models.PositiveIntegerField(default=0, help_text="members whose data or records changed")
+    unchanged_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="the first 1000 errors: row, field, value")
+    error_report = models.FileField(upload_to="rosters/errors/%Y/%m/", max_length=300, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["plan", "started_at"], name="roster_import_plan_started")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.status})"

@@ -16,8 +16,18 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from cshub.core.audit import audit_record
+from cshub.core.errors import DomainError, FieldError
+from cshub.core.reference import county_names
 from cshub.members import permissions
-from cshub.members.models import CareRelationship, EcmAssignment, EligibilitySpan, Member, ProgramEnrollment
+from cshub.members.errors import SEARCH_INVALID
+from cshub.members.models import (
+    CareRelationship,
+    EcmAssignment,
+    EligibilitySpan,
+    Member,
+    ProgramEnrollment,
+    RosterImport,
+)
 
 CIN_RE = re.compile(r"^\d{8}[A-Za-z]$")
 
@@ -86,11 +96,11 @@ def member_search(
     qs = member_queryset_for(user).select_related("county")
     if member_id:
         member_id = member_id.strip()
-        id_filter = Q(eligibility_spans__plan_member_id=member_id)
+        # A subquery, not a join: no duplicate rows, so no DISTINCT over the whole scoped set.
+        spans = EligibilitySpan.objects.filter(member=OuterRef("pk"), plan_member_id=member_id)
         if user.is_plan_staff:
-            id_filter = Q(
-                eligibility_spans__plan_member_id=member_id, eligibility_spans__plan_id=user.organization_id
-            )
+            spans = spans.filter(plan_id=user.organization_id)
+        id_filter = Q(Exists(spans))
         if CIN_RE.match(member_id):
             id_filter |= Q(cin=member_id.upper())
         qs = qs.filter(id_filter)
@@ -109,7 +119,7 @@ def member_search(
             .filter(Q(end_date__isnull=True) | Q(end_date__gte=eligible_on))
         )
         qs = qs.filter(Exists(spans))
-    return qs.distinct().order_by("last_name", "first_name", "date_of_birth", "id")
+    return qs.order_by("last_name", "first_name", "date_of_birth", "id")
 
 
 def audit_member_list(*, user: object, members: list[Member], purpose: str, filters: dict) -> None:
@@ -125,3 +135,71 @@ def audit_member_list(*, user: object, members: list[Member], purpose: str, filt
             "count": len(members),
         },
     )
+
+
+# --- Added with the members pages, API and roster import (the scoping above is unchanged) ---------------
+
+
+def member_search_validate(
+    *, last_name: str = "", first_name: str = "", date_of_birth: date | None = None, county: str = ""
+) -> None:
+    """A search by name needs the last name and the date of birth together (the issue's "name + date of
+    birth"; minimum necessary), and a county must be a California county. Raises DomainError (422)."""
+    errors = []
+    if (last_name or first_name or date_of_birth) and not (last_name and date_of_birth):
+        if not last_name:
+            errors.append(FieldError("last_name", "Search by name needs the last name.", "required"))
+        if not date_of_birth:
+            errors.append(FieldError("date_of_birth", "Search by name needs the date of birth.", "required"))
+    if county and county not in county_names():
+        errors.append(FieldError("county", "Not a California county.", "county"))
+    if errors:
+        raise DomainError("The search is not valid.", code=SEARCH_INVALID, errors=errors)
+
+
+def member_annotate_eligible(qs: QuerySet[Member], *, user: object, on: date) -> QuerySet[Member]:
+    """Adds `eligible_on_day`: whether a span the user may see covers `on` (rule A1); one subquery."""
+    spans = (
+        _spans_visible_to(user)
+        .filter(member=OuterRef("pk"), start_date__lte=on)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=on))
+    )
+    return qs.annotate(eligible_on_day=Exists(spans))
+
+
+def member_care_team(*, user: object, member: Member) -> QuerySet[CareRelationship]:
+    """The organizations on a member's care team. `member` must come from `member_get_for_user` (in scope,
+    audited); plan staff and providers on the care team see the whole team, to coordinate care."""
+    return (
+        CareRelationship.objects.filter(member=member)
+        .select_related("organization")
+        .order_by("organization__name", "start_date")
+    )
+
+
+def roster_import_queryset_for(user: object) -> QuerySet[RosterImport]:
+    """A plan's roster imports, for the plan staff who may import them; nobody else (deny by default)."""
+    if not permissions.can_import_roster(user):
+        return RosterImport.objects.none()
+    return RosterImport.objects.filter(plan_id=user.organization_id)
+
+
+def roster_import_list(*, user: object) -> QuerySet[RosterImport]:
+    return roster_import_queryset_for(user).select_related("uploaded_by", "plan")
+
+
+def roster_import_get_for_user(*, user: object, uuid: UUID | str, purpose: str = "view") -> RosterImport:
+    """One roster import, or 404 when out of scope. Its errors quote file values (member data), so the read
+    is audited."""
+    try:
+        record = roster_import_list(user=user).get(uuid=uuid)
+    except (RosterImport.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such roster import") from exc
+    audit_record(
+        actor=user,
+        action="export" if purpose == "error_report" else "read",
+        object_type="roster_import",
+        object_id=record.uuid,
+        detail={"purpose": purpose},
+    )
+    return record

@@ -1,9 +1,13 @@
 from django.urls import path
-from django.views.generic import RedirectView
+
+from cshub.members import views
 
 app_name = "members"
-# Placeholder routes until the members pages land (replaced by the members views).
 urlpatterns = [
-    path("", RedirectView.as_view(url="/"), name="list"),
-    path("import/", RedirectView.as_view(url="/"), name="import"),
+    path("", views.member_list, name="list"),
+    path("<uuid:uuid>/", views.member_detail, name="detail"),
+    path("import/", views.roster_import, name="import"),
+    path("imports/", views.roster_import_list, name="imports"),
+    path("imports/<uuid:uuid>/", views.roster_import_detail, name="import_detail"),
+    path("imports/<uuid:uuid>/errors.csv", views.roster_import_errors, name="import_errors"),
 ]
