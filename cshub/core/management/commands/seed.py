@@ -1,0 +1,49 @@
+"""`cshub seed`: deterministic synthetic California data (plans, providers, members).
+
+The generator itself is cshub/devtools/seed.py."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from cshub.devtools.seed import SeedError, reset, seed
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate deterministic synthetic California data: plans, providers and members with eligibility. "
+        "The same arguments always give the same data."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--members", type=int, default=3000, help="members to create (default 3000)")
+        parser.add_argument(
+            "--providers", type=int, default=20, help="provider organizations of all kinds (default 20)"
+        )
+        parser.add_argument("--plans", type=int, default=2, help="managed care plans (default 2)")
+        parser.add_argument("--seed", type=int, default=2026, help="random seed, 0 to 2**32-1 (default 2026)")
+        parser.add_argument(
+            "--reset", action="store_true", help="delete previously seeded data first (other data is kept)"
+        )
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        started = time.perf_counter()
+        try:
+            if opts["reset"]:
+                deleted = reset(stdout=self.stdout)
+                summary = ", ".join(f"{n:,} {label}" for label, n in deleted.items()) or "nothing"
+                self.stdout.write(f"Reset: deleted {summary} ({time.perf_counter() - started:.1f} s).")
+            result = seed(
+                members=opts["members"],
+                providers=opts["providers"],
+                plans=opts["plans"],
+                seed=opts["seed"],
+                stdout=self.stdout,
+            )
+        except SeedError as exc:
+            raise CommandError(str(exc)) from exc
+        style = self.style.WARNING if result.already_seeded else self.style.SUCCESS
+        self.stdout.write(style(result.summary()))
