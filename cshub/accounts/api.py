@@ -1,6 +1,5 @@
 """Organizations, users and API keys over REST. Parse, call a selector or service, shape the response."""
 
-
 from datetime import datetime
 from uuid import UUID
 

@@ -15,4 +15,6 @@ class AccountsConfig(AppConfig):
 
         signals.user_logged_in.connect(audit_hooks.on_login, dispatch_uid="cshub_audit_login")
         signals.user_logged_out.connect(audit_hooks.on_logout, dispatch_uid="cshub_audit_logout")
-        signals.user_login_failed.connect(audit_hooks.on_login_failed, dispatch_uid="cshub_audit_login_failed")
+        signals.user_login_failed.connect(
+            audit_hooks.on_login_failed, dispatch_uid="cshub_audit_login_failed"
+        )

@@ -16,8 +16,14 @@ def test_create_organization_checks_npi_luhn_tin_and_counties(world):
     network = world.plan_users[Role.NETWORK]
     before = Organization.objects.count()
     with pytest.raises(DomainError) as exc:
-        services.organization_create(actor=network, kind="cs_provider", name="Bad Org", npi="1234567890",
-                                     tin="12-34", counties=["Atlantis"])
+        services.organization_create(
+            actor=network,
+            kind="cs_provider",
+            name="Bad Org",
+            npi="1234567890",
+            tin="12-34",
+            counties=["Atlantis"],
+        )
     fields = {e.field for e in exc.value.errors}
     assert {"npi", "tin"} <= fields
     assert Organization.objects.count() == before  # nothing half-saved
@@ -25,8 +31,14 @@ def test_create_organization_checks_npi_luhn_tin_and_counties(world):
 
 def test_create_organization_records_audit_and_counties(world):
     network = world.plan_users[Role.NETWORK]
-    org = services.organization_create(actor=network, kind="cs_provider", name="Casa Verde", npi="1234567893",
-                                       tin="12-3456789", counties=["Fresno", "Kern"])
+    org = services.organization_create(
+        actor=network,
+        kind="cs_provider",
+        name="Casa Verde",
+        npi="1234567893",
+        tin="12-3456789",
+        counties=["Fresno", "Kern"],
+    )
     assert org.tin == "123456789"
     assert sorted(c.name for c in org.counties_served.all()) == ["Fresno", "Kern"]
     event = AuditEvent.objects.get(object_type="organization", object_id=str(org.uuid))
@@ -44,7 +56,9 @@ def test_provider_cannot_create_organizations(world):
         services.organization_create(actor=world.alice, kind="cs_provider", name="Mine")
 
 
-def test_organization_list_page_for_network_staff_with_filters_and_csv(client, world, django_assert_max_num_queries):
+def test_organization_list_page_for_network_staff_with_filters_and_csv(
+    client, world, django_assert_max_num_queries
+):
     client.force_login(world.plan_users[Role.NETWORK])
     with django_assert_max_num_queries(12):
         response = client.get(reverse("accounts:organization_list"), {"kind": "cs_provider"})
@@ -70,8 +84,10 @@ def test_provider_gets_403_on_network_list_and_404_on_other_provider(client, wor
 def test_organization_form_shows_field_errors_and_saves_nothing(client, world):
     client.force_login(world.plan_users[Role.NETWORK])
     before = Organization.objects.count()
-    response = client.post(reverse("accounts:organization_create"),
-                           {"kind": "cs_provider", "name": "Typo Org", "npi": "1234567890"})
+    response = client.post(
+        reverse("accounts:organization_create"),
+        {"kind": "cs_provider", "name": "Typo Org", "npi": "1234567890"},
+    )
     assert response.status_code == 200
     assert b"check digit" in response.content
     assert Organization.objects.count() == before
@@ -82,7 +98,9 @@ def test_invite_user_sends_link_and_rejects_roles_of_other_kinds(client, world, 
     url = reverse("accounts:user_invite", args=[world.provider_a.uuid])
     bad = client.post(url, {"email": "x@a.example", "full_name": "X", "roles": ["um_reviewer"]})
     assert bad.status_code == 200 and not mailoutbox
-    ok = client.post(url, {"email": "dana@a.example", "full_name": "Dana Diaz", "roles": ["care_coordinator"]})
+    ok = client.post(
+        url, {"email": "dana@a.example", "full_name": "Dana Diaz", "roles": ["care_coordinator"]}
+    )
     assert ok.status_code == 302
     assert len(mailoutbox) == 1 and "/accounts/password/reset/key/" in mailoutbox[0].body
     client.force_login(world.charlie)

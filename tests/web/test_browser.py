@@ -14,10 +14,29 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
 KIND_OF_ROLE = {
-    **dict.fromkeys(["plan_admin", "network", "um_reviewer", "claims_processor", "provider_relations",
-                     "reporting_director", "reporting_supervisor"], "plan"),
-    **dict.fromkeys(["provider_ceo", "provider_coo", "cs_program_director", "cs_program_manager",
-                     "care_coordinator", "provider_billing"], "cs_provider"),
+    **dict.fromkeys(
+        [
+            "plan_admin",
+            "network",
+            "um_reviewer",
+            "claims_processor",
+            "provider_relations",
+            "reporting_director",
+            "reporting_supervisor",
+        ],
+        "plan",
+    ),
+    **dict.fromkeys(
+        [
+            "provider_ceo",
+            "provider_coo",
+            "cs_program_director",
+            "cs_program_manager",
+            "care_coordinator",
+            "provider_billing",
+        ],
+        "cs_provider",
+    ),
     "ecm_staff": "ecm_provider",
     "discharge_planner": "hospital",
     "referrer": "other",
@@ -27,24 +46,38 @@ KIND_OF_ROLE = {
 @pytest.fixture
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is missing: `make test-browser` installs it (apt-get install chromium).")
+        pytest.fail(
+            "Debian's chromium is missing: `make test-browser` installs it (apt-get install chromium)."
+        )
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield b
         b.close()
 
 
 def test_each_role_signs_in_and_sees_its_home_page(live_server, browser):
-    orgs = {kind: OrganizationFactory(kind=kind, name=f"Browser {kind}") for kind in set(KIND_OF_ROLE.values())}
-    users = {role: UserFactory(email=f"{role}@browser.example", organization=orgs[KIND_OF_ROLE[role]], roles=[role])
-             for role in Role.values}
+    orgs = {
+        kind: OrganizationFactory(kind=kind, name=f"Browser {kind}") for kind in set(KIND_OF_ROLE.values())
+    }
+    users = {
+        role: UserFactory(
+            email=f"{role}@browser.example", organization=orgs[KIND_OF_ROLE[role]], roles=[role]
+        )
+        for role in Role.values
+    }
     for role, user in users.items():
         context = browser.new_context()
         page = context.new_page()

@@ -30,8 +30,9 @@ def test_home_page_for_provider_shows_care_team_count(client, world):
 
 def test_login_page_and_login_is_audited(client, world):
     assert client.get(reverse("account_login")).status_code == 200
-    response = client.post(reverse("account_login"), {"login": "alice@a.example",
-                                                       "password": "correct horse battery staple"})
+    response = client.post(
+        reverse("account_login"), {"login": "alice@a.example", "password": "correct horse battery staple"}
+    )
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="login", actor=world.alice).exists()
     client.logout()

@@ -18,10 +18,29 @@ from cshub.accounts.roles import OrganizationKind, Role, roles_allowed_for
 
 # Which organization kind each demo login belongs to.
 DEMO_ROLE_HOME = {
-    **{r: OrganizationKind.PLAN for r in (Role.PLAN_ADMIN, Role.NETWORK, Role.UM_REVIEWER, Role.CLAIMS_PROCESSOR,
-                                         Role.PROVIDER_RELATIONS, Role.REPORTING_DIRECTOR, Role.REPORTING_SUPERVISOR)},
-    **{r: OrganizationKind.CS_PROVIDER for r in (Role.PROVIDER_CEO, Role.PROVIDER_COO, Role.CS_PROGRAM_DIRECTOR,
-                                                Role.CS_PROGRAM_MANAGER, Role.CARE_COORDINATOR, Role.PROVIDER_BILLING)},
+    **dict.fromkeys(
+        (
+            Role.PLAN_ADMIN,
+            Role.NETWORK,
+            Role.UM_REVIEWER,
+            Role.CLAIMS_PROCESSOR,
+            Role.PROVIDER_RELATIONS,
+            Role.REPORTING_DIRECTOR,
+            Role.REPORTING_SUPERVISOR,
+        ),
+        OrganizationKind.PLAN,
+    ),
+    **dict.fromkeys(
+        (
+            Role.PROVIDER_CEO,
+            Role.PROVIDER_COO,
+            Role.CS_PROGRAM_DIRECTOR,
+            Role.CS_PROGRAM_MANAGER,
+            Role.CARE_COORDINATOR,
+            Role.PROVIDER_BILLING,
+        ),
+        OrganizationKind.CS_PROVIDER,
+    ),
     Role.ECM_STAFF: OrganizationKind.ECM_PROVIDER,
     Role.DISCHARGE_PLANNER: OrganizationKind.HOSPITAL,
     Role.REFERRER: OrganizationKind.OTHER,
@@ -51,8 +70,12 @@ def ensure_demo_logins(password: str) -> list[tuple[str, str, str]]:
             continue
         user = User.objects.filter(email=demo_email(role)).first()
         if user is None:
-            user = User.objects.create_user(email=demo_email(role), password=password, organization=org,
-                                            full_name=f"Demo {Role(role).label}")
+            user = User.objects.create_user(
+                email=demo_email(role),
+                password=password,
+                organization=org,
+                full_name=f"Demo {Role(role).label}",
+            )
             UserRole.objects.create(user=user, role=role)
         else:
             user.set_password(password)
@@ -84,7 +107,7 @@ class Command(BaseCommand):
         password = demo_password(Path(settings.VAR_DIR))
         logins = ensure_demo_logins(password)
         out.write("")
-        out.write(self.style.SUCCESS("Demo logins (password for all: %s)" % password))
+        out.write(self.style.SUCCESS(f"Demo logins (password for all: {password})"))
         width = max(len(r[1]) for r in logins)
         for label, email, org in logins:
             out.write(f"  {email.ljust(width)}  {label} — {org}")
@@ -95,7 +118,7 @@ class Command(BaseCommand):
         out.write("")
         out.write(f"Web:  http://127.0.0.1:{opts['port']}/")
         out.write(f"API:  http://127.0.0.1:{opts['port']}/api/docs")
-        worker = subprocess.Popen([sys.executable, "-m", "cshub", "worker"])  # noqa: S603
+        worker = subprocess.Popen([sys.executable, "-m", "cshub", "worker"])
         try:
             call_command("serve", port=opts["port"])
         except KeyboardInterrupt:

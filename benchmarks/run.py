@@ -1,0 +1,73 @@
+"""Run the benchmarks and record their figures in benchmarks/RESULTS.md (`make bench`).
+
+    python -m benchmarks.run                      # every benchmark, full size
+    python -m benchmarks.run seed_members --members 200000 --no-write
+
+Benchmarks measure; they never assert. Each one owns a section of RESULTS.md between
+``<!-- name:start -->`` and ``<!-- name:end -->``, so running one leaves the others' figures alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks import seed_members
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+HEADER = (
+    "# Benchmark results\n\n"
+    "Written by `python -m benchmarks.run` (`make bench`); each section is replaced when its benchmark runs "
+    'again. Targets are in DESIGN.md, "Scale and performance targets".\n'
+)
+
+
+def _seed_members(args: argparse.Namespace) -> str:
+    members = args.members or seed_members.MEMBERS
+    print(f"seed_members: {members:,} members into a fresh database {args.database!r} ...", flush=True)
+    outcome = seed_members.run(
+        members=members,
+        providers=args.providers or seed_members.PROVIDERS,
+        admin_url=args.admin_url,
+        database=args.database,
+    )
+    return seed_members.report(outcome)
+
+
+BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {"seed_members": _seed_members}
+
+
+def record(name: str, section: str, path: Path = RESULTS) -> None:
+    """Put `section` between the benchmark's markers in RESULTS.md (appended the first time)."""
+    text = path.read_text() if path.exists() else HEADER
+    block = f"<!-- {name}:start -->\n{section.rstrip()}\n<!-- {name}:end -->"
+    pattern = re.compile(rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->", re.DOTALL)
+    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else f"{text.rstrip()}\n\n{block}\n"
+    path.write_text(text if text.endswith("\n") else text + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: all)")
+    parser.add_argument("--members", type=int, help=f"members to seed (default {seed_members.MEMBERS:,})")
+    parser.add_argument("--providers", type=int, help=f"providers to seed (default {seed_members.PROVIDERS})")
+    parser.add_argument("--admin-url", default=seed_members.DEFAULT_ADMIN_URL, help="PostgreSQL server URL")
+    parser.add_argument("--database", default=seed_members.DEFAULT_DATABASE, help="database to (re)create")
+    parser.add_argument("--no-write", action="store_true", help="print the figures, leave RESULTS.md alone")
+    args = parser.parse_args(argv)
+    if unknown := [n for n in args.names if n not in BENCHMARKS]:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    for name in args.names or list(BENCHMARKS):
+        section = BENCHMARKS[name](args)
+        print(section)
+        if not args.no_write:
+            record(name, section)
+            print(f"recorded in {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
