@@ -50,9 +50,9 @@ def member_snapshot() -> list[tuple]:
 
 
 def org_snapshot() -> list[tuple]:
-    return list(
-        Organization.objects.order_by("npi").values_list("uuid", "kind", "name", "npi", "tin", "zip_code")
-    )
+    orgs = Organization.objects.order_by("npi").values_list("uuid", "kind", "name", "npi", "tin", "zip_code")
+    contacts = OrganizationContact.objects.order_by("uuid").values_list("uuid", "name", "email", "phone")
+    return [*orgs, *contacts]
 
 
 # --- reference files ----------------------------------------------------------------------------------
