@@ -27,6 +27,11 @@ def can_manage_users_of(user: User, organization: Organization) -> bool:
     return user.organization_id == organization.pk and user.has_role(*ORG_ADMIN_ROLES)
 
 
+def can_edit_organization(user: User, organization: Organization) -> bool:
+    """Plan network staff edit any organization; an organization's administrators edit their own."""
+    return can_manage_organizations(user) or can_manage_users_of(user, organization)
+
+
 def can_see_shared_data(user: User) -> bool:
     """Rule D4: only the named reporting and leadership roles see shared data."""
     return user.is_authenticated and user.has_role(*SHARED_DATA_ROLES)

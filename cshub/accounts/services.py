@@ -15,7 +15,7 @@ from django.db import transaction
 
 from cshub.accounts import permissions
 from cshub.accounts.models import ApiKey, Organization, OrganizationContact, User, UserRole
-from cshub.accounts.roles import OrganizationKind, Role, roles_allowed_for
+from cshub.accounts.roles import ORG_ADMIN_ROLES, OrganizationKind, Role, roles_allowed_for
 from cshub.core import clock
 from cshub.core.audit import audit_record
 from cshub.core.errors import DomainError, FieldError, PermissionDeniedError
@@ -122,9 +122,7 @@ def organization_create(*, actor: User | None, counties: Iterable[str] = (), **d
 def organization_update(
     *, actor: User, organization: Organization, counties: Iterable[str] | None = None, **data: Any
 ) -> Organization:
-    if not (
-        permissions.can_manage_organizations(actor) or permissions.can_manage_users_of(actor, organization)
-    ):
+    if not permissions.can_edit_organization(actor, organization):
         raise PermissionDeniedError()
     if (
         "kind" in data
@@ -252,11 +250,7 @@ def user_set_roles(*, actor: User, user: User, roles: Iterable[str]) -> User:
     if not permissions.can_manage_users_of(actor, user.organization):
         raise PermissionDeniedError()
     role_list = _check_roles(user.organization, roles)
-    if actor.pk == user.pk and not set(role_list) & set(actor.role_set) & {
-        "plan_admin",
-        "provider_ceo",
-        "provider_coo",
-    }:
+    if actor.pk == user.pk and not set(role_list) & actor.role_set & ORG_ADMIN_ROLES:
         raise DomainError("You cannot remove your own administrator role.", code="self_lockout")
     UserRole.objects.filter(user=user).exclude(role__in=role_list).delete()
     existing = set(UserRole.objects.filter(user=user).values_list("role", flat=True))

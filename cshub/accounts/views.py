@@ -71,7 +71,7 @@ def organization_detail(request: HttpRequest, uuid: str) -> HttpResponse:
         "users": selectors.user_list(user=request.user, organization=org) if can_manage_users else None,
         "api_keys": selectors.api_key_list(user=request.user, organization=org) if can_manage_users else None,
         "can_manage_users": can_manage_users,
-        "can_edit": permissions.can_manage_organizations(request.user) or can_manage_users,
+        "can_edit": permissions.can_edit_organization(request.user, org),
     }
     return render(request, "accounts/organization_detail.html", context)
 
@@ -87,10 +87,7 @@ def organization_edit(request: HttpRequest, uuid: str | None = None) -> HttpResp
     org = selectors.organization_get_for_user(user=request.user, uuid=uuid) if uuid else None
     if org is None and not permissions.can_manage_organizations(request.user):
         raise PermissionDenied
-    if org is not None and not (
-        permissions.can_manage_organizations(request.user)
-        or permissions.can_manage_users_of(request.user, org)
-    ):
+    if org is not None and not permissions.can_edit_organization(request.user, org):
         raise PermissionDenied
     form = OrganizationForm(request.POST or None, initial=_organization_form_initial(org) if org else None)
     if request.method == "POST" and form.is_valid():
@@ -112,10 +109,7 @@ def organization_edit(request: HttpRequest, uuid: str | None = None) -> HttpResp
 @login_required
 def contact_add(request: HttpRequest, uuid: str) -> HttpResponse:
     org = selectors.organization_get_for_user(user=request.user, uuid=uuid)
-    if not (
-        permissions.can_manage_organizations(request.user)
-        or permissions.can_manage_users_of(request.user, org)
-    ):
+    if not permissions.can_edit_organization(request.user, org):
         raise PermissionDenied
     form = ContactForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

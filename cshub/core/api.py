@@ -15,28 +15,28 @@ from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 from cshub.core.errors import DomainError
 
 
+def _user_for_api_key(request: HttpRequest, raw: str | None) -> object | None:
+    """The service user behind the key, set as request.user so every scoped selector applies."""
+    from cshub.accounts.services import api_key_authenticate
+
+    user = api_key_authenticate(raw or "")
+    if user is not None:
+        request.user = user
+    return user
+
+
 class ApiKeyBearer(HttpBearer):
     openapi_scheme = "bearer"
 
     def authenticate(self, request: HttpRequest, token: str) -> object | None:
-        from cshub.accounts.services import api_key_authenticate
-
-        user = api_key_authenticate(token)
-        if user is not None:
-            request.user = user
-        return user
+        return _user_for_api_key(request, token)
 
 
 class ApiKeyHeaderAuth(APIKeyHeader):
     param_name = "X-API-Key"
 
     def authenticate(self, request: HttpRequest, key: str | None) -> object | None:
-        from cshub.accounts.services import api_key_authenticate
-
-        user = api_key_authenticate(key or "")
-        if user is not None:
-            request.user = user
-        return user
+        return _user_for_api_key(request, key)
 
 
 class ActiveSessionAuth(SessionAuth):

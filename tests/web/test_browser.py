@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from cshub.accounts.roles import Role
+from cshub.core.management.commands.demo import DEMO_ROLE_HOME
 from cshub.web.views import ROLE_FOCUS
 from tests.factories import OrganizationFactory, UserFactory
 
@@ -13,34 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
-KIND_OF_ROLE = {
-    **dict.fromkeys(
-        [
-            "plan_admin",
-            "network",
-            "um_reviewer",
-            "claims_processor",
-            "provider_relations",
-            "reporting_director",
-            "reporting_supervisor",
-        ],
-        "plan",
-    ),
-    **dict.fromkeys(
-        [
-            "provider_ceo",
-            "provider_coo",
-            "cs_program_director",
-            "cs_program_manager",
-            "care_coordinator",
-            "provider_billing",
-        ],
-        "cs_provider",
-    ),
-    "ecm_staff": "ecm_provider",
-    "discharge_planner": "hospital",
-    "referrer": "other",
-}
 
 
 @pytest.fixture
@@ -70,11 +43,11 @@ def browser():
 
 def test_each_role_signs_in_and_sees_its_home_page(live_server, browser):
     orgs = {
-        kind: OrganizationFactory(kind=kind, name=f"Browser {kind}") for kind in set(KIND_OF_ROLE.values())
+        kind: OrganizationFactory(kind=kind, name=f"Browser {kind}") for kind in set(DEMO_ROLE_HOME.values())
     }
     users = {
         role: UserFactory(
-            email=f"{role}@browser.example", organization=orgs[KIND_OF_ROLE[role]], roles=[role]
+            email=f"{role}@browser.example", organization=orgs[DEMO_ROLE_HOME[role]], roles=[role]
         )
         for role in Role.values
     }

@@ -14,36 +14,22 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from cshub.accounts.models import Organization, User, UserRole
-from cshub.accounts.roles import OrganizationKind, Role, roles_allowed_for
+from cshub.accounts.roles import PLAN_ROLES, PROVIDER_ROLES, OrganizationKind, Role, roles_allowed_for
 
-# Which organization kind each demo login belongs to.
-DEMO_ROLE_HOME = {
-    **dict.fromkeys(
-        (
-            Role.PLAN_ADMIN,
-            Role.NETWORK,
-            Role.UM_REVIEWER,
-            Role.CLAIMS_PROCESSOR,
-            Role.PROVIDER_RELATIONS,
-            Role.REPORTING_DIRECTOR,
-            Role.REPORTING_SUPERVISOR,
-        ),
-        OrganizationKind.PLAN,
-    ),
-    **dict.fromkeys(
-        (
-            Role.PROVIDER_CEO,
-            Role.PROVIDER_COO,
-            Role.CS_PROGRAM_DIRECTOR,
-            Role.CS_PROGRAM_MANAGER,
-            Role.CARE_COORDINATOR,
-            Role.PROVIDER_BILLING,
-        ),
-        OrganizationKind.CS_PROVIDER,
-    ),
+# Which organization kind each demo login belongs to: plan roles at a plan, provider roles at a CS provider,
+# each referrer role at its own kind of organization.
+REFERRER_HOME = {
     Role.ECM_STAFF: OrganizationKind.ECM_PROVIDER,
     Role.DISCHARGE_PLANNER: OrganizationKind.HOSPITAL,
     Role.REFERRER: OrganizationKind.OTHER,
+}
+DEMO_ROLE_HOME = {
+    role: OrganizationKind.PLAN
+    if role in PLAN_ROLES
+    else OrganizationKind.CS_PROVIDER
+    if role in PROVIDER_ROLES
+    else REFERRER_HOME[role]
+    for role in Role
 }
 
 
