@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "cshub.accounts",
     "cshub.catalog",
     "cshub.members",
+    "cshub.notifications",
+    "cshub.referrals",
     "cshub.web",
 ]
 

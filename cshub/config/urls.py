@@ -11,5 +11,7 @@ urlpatterns = [
     path("organizations/", include("cshub.accounts.urls")),
     path("catalog/", include("cshub.catalog.urls")),
     path("members/", include("cshub.members.urls")),
+    path("referrals/", include("cshub.referrals.urls")),
+    path("notifications/", include("cshub.notifications.urls")),
     path("", include("cshub.web.urls")),
 ]

@@ -129,10 +129,14 @@ def register_routers() -> None:
     from cshub.accounts.api import router as accounts_router
     from cshub.catalog.api import router as catalog_router
     from cshub.members.api import router as members_router
+    from cshub.notifications.api import router as notifications_router
+    from cshub.referrals.api import router as referrals_router
 
     api.add_router("/organizations", accounts_router)
     api.add_router("/catalog", catalog_router)
     api.add_router("/members", members_router)
+    api.add_router("/referrals", referrals_router)
+    api.add_router("/notifications", notifications_router)
 
 
 register_routers()
