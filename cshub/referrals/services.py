@@ -557,7 +557,7 @@ def allowed_next_steps(*, user: Any, referral: Referral) -> list[tuple[str, str]
     parties = permissions.parties_of(user, referral)
     return [
         (key, wf.status(key).label)
-        for key in wf.next_statuses(referral.status)
+        for key in wf.next_statuses(referral.status, kind=referral.kind)
         if wf.transition(referral.status, key).parties & parties
     ]
 
@@ -572,6 +572,8 @@ def referral_transition(
     referral = _lock(referral, expected_version)
     from_status = referral.status
     transition = wf.transition(from_status, to_status)
+    if transition is not None and not transition.applies_to(referral.kind):
+        transition = None
     reason = (reason or "").strip()
     if to_status not in wf.statuses:
         raise _fail(
@@ -581,7 +583,7 @@ def referral_transition(
         )
     if transition is None:
         allowed = (
-            ", ".join(wf.status(k).label for k in wf.next_statuses(from_status))
+            ", ".join(wf.status(k).label for k in wf.next_statuses(from_status, kind=referral.kind))
             or "none (the referral is closed)"
         )
         raise _fail(
@@ -749,6 +751,7 @@ def outreach_attempt_record(
     """One outreach attempt (rule O1). The first attempt on a pending referral accepts it."""
     if "provider" not in permissions.parties_of(actor, referral):
         raise PermissionDeniedError("Only the receiving provider records outreach.")
+    referral = Referral.objects.select_related("member", "service").get(pk=referral.pk)  # current status
     problems = []
     if modality not in OutreachAttempt.Modality.values:
         problems.append(FieldError("modality", "Choose how you reached out.", "choice"))
@@ -826,6 +829,15 @@ def outreach_end(
             ),
         )
     label = Referral.OutreachOutcome(outcome).label
+    if referral.status == INITIAL_STATUS:  # outreach reached a decision before anyone accepted it
+        referral = referral_transition(
+            actor=actor,
+            referral=referral,
+            to_status="accepted",
+            reason="Outreach started",
+            expected_version=expected_version,
+        )
+        expected_version = referral.version
     referral = referral_transition(
         actor=actor,
         referral=referral,
@@ -1287,3 +1299,100 @@ def referral_reminders_send(*, now: datetime | None = None, batch_size: int = 10
                 )
                 sent += 1
     return sent
+
+
+# --- Provider intake settings (routing data the doors in pick from) --------------------------------------
+# Appended with the intake pages. Who may edit: the provider's leadership (PROVIDER_LEADERSHIP_ROLES) for
+# their own CS or ECM provider organization.
+
+INTAKE_ORGANIZATION_KINDS = (OrganizationKind.CS_PROVIDER, OrganizationKind.ECM_PROVIDER)
+
+
+def provider_intake_editable_by(user: Any, organization: Organization) -> bool:
+    from cshub.accounts.roles import PROVIDER_LEADERSHIP_ROLES
+
+    return (
+        getattr(user, "is_authenticated", False)
+        and not user.is_plan_staff
+        and user.organization_id == organization.pk
+        and organization.kind in INTAKE_ORGANIZATION_KINDS
+        and user.has_role(*PROVIDER_LEADERSHIP_ROLES)
+    )
+
+
+@transaction.atomic
+def provider_intake_update(
+    *,
+    actor: Any,
+    organization: Organization,
+    services: list[str],
+    counties: list[str],
+    accepting: bool,
+    intake_email: str = "",
+    intake_phone: str = "",
+    intake_fax: str = "",
+) -> ProviderIntake:
+    """Set which Community Supports (catalog keys) and counties (names; none = every county) the provider
+    takes referrals for, its intake contacts, and whether it accepts new referrals now. Referrers pick
+    from this (`selectors.referral_destinations`); `_check_destination` enforces it."""
+    if not provider_intake_editable_by(actor, organization):
+        raise PermissionDeniedError("Only your organization's leadership changes its referral intake.")
+    problems: list[FieldError] = []
+    service_keys = sorted({s.strip() for s in services if s and s.strip()})
+    chosen_services = list(Service.objects.filter(key__in=service_keys, active=True))
+    unknown = sorted(set(service_keys) - {s.key for s in chosen_services})
+    if unknown:
+        problems.append(FieldError("services", f"Not a Community Support: {', '.join(unknown)}.", "choice"))
+    county_list = sorted({c.strip() for c in counties if c and c.strip()})
+    chosen_counties = list(County.objects.filter(name__in=county_list))
+    unknown = sorted(set(county_list) - {c.name for c in chosen_counties})
+    if unknown:
+        problems.append(FieldError("counties", f"Not a California county: {', '.join(unknown)}.", "county"))
+    intake_email = (intake_email or "").strip().lower()
+    if intake_email:
+        try:
+            validate_email(intake_email)
+        except ValidationError:
+            problems.append(FieldError("intake_email", "Enter a valid email address.", "email"))
+    phones = {}
+    for field, value in (("intake_phone", intake_phone), ("intake_fax", intake_fax)):
+        phones[field] = normalize_phone(value or "")
+        if phones[field] and len(phones[field]) != 10:
+            problems.append(FieldError(field, "Enter a 10-digit US number.", "phone"))
+    if problems:
+        raise _fail("The intake settings are not complete.", errors.ROUTING_INVALID, *problems)
+
+    intake = ProviderIntake.objects.select_for_update().filter(organization=organization).first()
+    created = intake is None
+    if created:
+        intake = ProviderIntake(organization=organization, created_by=actor)
+    before = (
+        {}
+        if created
+        else {
+            "services": sorted(intake.services.values_list("key", flat=True)),
+            "counties": sorted(intake.counties.values_list("name", flat=True)),
+            "accepting": intake.accepting,
+        }
+    )
+    intake.updated_by = actor
+    intake.accepting = bool(accepting)
+    intake.intake_email = intake_email
+    intake.intake_phone = phones["intake_phone"]
+    intake.intake_fax = phones["intake_fax"]
+    intake.save()
+    intake.services.set(chosen_services)
+    intake.counties.set(chosen_counties)
+    after = {
+        "services": sorted(s.key for s in chosen_services),
+        "counties": sorted(c.name for c in chosen_counties),
+        "accepting": intake.accepting,
+    }
+    audit_record(
+        actor=actor,
+        action="create" if created else "update",
+        object_type="provider_intake",
+        object_id=intake.uuid,
+        detail={"organization": organization.name, "before": before, "after": after},
+    )
+    return intake

@@ -15,6 +15,7 @@ WORKFLOW_FILE = Path(__file__).resolve().parent.parent / "data" / "referral_work
 PARTIES = frozenset({"provider", "plan", "referrer"})
 GUARDS = frozenset({"first_contact_eligible", "enrolled", "outreach_o3"})
 INITIAL_STATUS = "pending"
+KINDS = frozenset({"cs", "ecm"})  # Referral.Kind values
 
 
 class WorkflowFileError(ValueError):
@@ -39,6 +40,10 @@ class Transition:
     parties: frozenset[str]
     reason_required: bool = False
     guard: str = ""
+    kinds: frozenset[str] = frozenset()  # empty = every kind of referral
+
+    def applies_to(self, kind: str | None) -> bool:
+        return kind is None or not self.kinds or kind in self.kinds
 
 
 @dataclass(frozen=True)
@@ -64,12 +69,13 @@ class Workflow:
     def transition(self, source: str, target: str) -> Transition | None:
         return self.transitions.get((source, target))
 
-    def next_statuses(self, source: str, party: str | None = None) -> list[str]:
-        """The statuses reachable from `source` (by `party` when given), in file order."""
+    def next_statuses(self, source: str, party: str | None = None, kind: str | None = None) -> list[str]:
+        """The statuses reachable from `source` (by `party`, for a referral of `kind`, when given), in
+        file order."""
         return [
             t.target
             for (s, _), t in self.transitions.items()
-            if s == source and (party is None or party in t.parties)
+            if s == source and (party is None or party in t.parties) and t.applies_to(kind)
         ]
 
     @property
@@ -118,6 +124,9 @@ def parse_workflow(raw: dict, path: Path | str = WORKFLOW_FILE) -> Workflow:
         if not parties or parties - PARTIES:
             raise WorkflowFileError(f"{where}: `by` must name some of {sorted(PARTIES)}")
         guard = str(item.get("guard", ""))
+        kinds = frozenset(_as_list(item.get("kinds", []), where + " kinds"))
+        if kinds - KINDS:
+            raise WorkflowFileError(f"{where}: `kinds` must name some of {sorted(KINDS)}")
         if guard and guard not in GUARDS:
             raise WorkflowFileError(f"{where}: unknown guard {guard!r}")
         for source in _as_list(item.get("from"), where + " from"):
@@ -130,7 +139,7 @@ def parse_workflow(raw: dict, path: Path | str = WORKFLOW_FILE) -> Workflow:
                 if (source, target) in transitions:
                     raise WorkflowFileError(f"{where}: {source} -> {target} is listed twice")
                 transitions[(source, target)] = Transition(
-                    source, target, parties, bool(item.get("reason", False)), guard
+                    source, target, parties, bool(item.get("reason", False)), guard, kinds
                 )
     reasons = {k: tuple(v) for k, v in (raw.get("reasons") or {}).items()}
     for key in reasons:

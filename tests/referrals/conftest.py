@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from cshub.accounts.roles import OrganizationKind, Role
-from cshub.catalog.services import catalog_load
 from cshub.catalog.models import Service
+from cshub.catalog.services import catalog_load
 from cshub.core.models import County
 from cshub.referrals.models import ProviderIntake
 from tests.factories import OrganizationFactory, UserFactory

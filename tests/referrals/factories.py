@@ -1,4 +1,4 @@
-"""Referrals made the way users make them: through `referral_create` (so every test goes through the rules)."""
+"""Referrals made the way users make them: via `referral_create`, so every test goes through the rules."""
 
 from __future__ import annotations
 

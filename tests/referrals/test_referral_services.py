@@ -27,7 +27,9 @@ def test_r1_portal_referral_from_a_hospital_matches_the_member_and_builds_the_ca
     assert referral.number.startswith("R-2026-")
     assert referral.member == rw.member_a
     assert referral.referring_organization == rw.hospital
-    reasons = set(CareRelationship.objects.filter(member=rw.member_a).values_list("organization__name", "reason"))
+    reasons = set(
+        CareRelationship.objects.filter(member=rw.member_a).values_list("organization__name", "reason")
+    )
     assert (rw.hospital.name, "referral_made") in reasons
     assert (rw.provider_a.name, "referral_received") in reasons
     assert list(referral.events.values_list("kind", flat=True)) == ["created"]
@@ -53,7 +55,9 @@ def test_r3_a_referral_without_any_way_to_reach_the_member_is_refused_with_the_f
 
 
 def test_bad_member_details_name_each_field_and_write_nothing(rw):
-    details = MemberDetails(first_name="", last_name="X", date_of_birth=dt.date(2030, 1, 1), cin="123", phone="12")
+    details = MemberDetails(
+        first_name="", last_name="X", date_of_birth=dt.date(2030, 1, 1), cin="123", phone="12"
+    )
     with pytest.raises(DomainError) as exc:
         make_referral(rw, member=False, member_details=details)
     fields = {e.field for e in exc.value.errors}
@@ -115,9 +119,15 @@ def test_r2_fax_referral_keeps_the_image_and_refuses_other_files(rw):
 
 def test_r2_only_the_receiving_providers_staff_log_phone_referrals(rw):
     with pytest.raises(PermissionDeniedError):
-        make_referral(rw, actor=rw.dana, channel=Channel.PHONE, referrer=ReferrerDetails(kind="member", name="Rosa"))
+        make_referral(
+            rw, actor=rw.dana, channel=Channel.PHONE, referrer=ReferrerDetails(kind="member", name="Rosa")
+        )
     referral = make_referral(
-        rw, actor=rw.bob, channel=Channel.PHONE, provider=None, referrer=ReferrerDetails(kind="member", name="Rosa")
+        rw,
+        actor=rw.bob,
+        channel=Channel.PHONE,
+        provider=None,
+        referrer=ReferrerDetails(kind="member", name="Rosa"),
     )
     assert referral.channel == "phone"
     assert referral.receiving_provider == rw.provider_a
@@ -132,7 +142,9 @@ def test_routing_refuses_a_provider_that_does_not_offer_the_service_or_is_full(r
     with pytest.raises(DomainError) as exc:
         make_referral(rw)
     assert "not accepting" in exc.value.errors[0].message
-    names = list(selectors.referral_destinations(service_key="medically_tailored_meals").values_list("name", flat=True))
+    names = list(
+        selectors.referral_destinations(service_key="medically_tailored_meals").values_list("name", flat=True)
+    )
     assert names == [rw.provider_b.name]
 
 
@@ -143,7 +155,9 @@ def test_routing_left_to_the_plan_then_assigned(rw):
     assert list(unassigned) == [referral]
     with pytest.raises(PermissionDeniedError):
         services.referral_assign(actor=rw.dana, referral=referral, provider=rw.provider_a, expected_version=1)
-    referral = services.referral_assign(actor=rw.um, referral=referral, provider=rw.provider_a, expected_version=1)
+    referral = services.referral_assign(
+        actor=rw.um, referral=referral, provider=rw.provider_a, expected_version=1
+    )
     assert referral.receiving_provider == rw.provider_a
     assert referral.version == 2
     assert referral.events.filter(kind="assigned").exists()
@@ -160,7 +174,9 @@ def test_second_open_referral_for_the_same_member_and_service_is_flagged_not_dup
 
 def test_r5_status_moves_along_the_table_and_records_history(rw):
     referral = make_referral(rw)
-    referral = services.referral_transition(actor=rw.bob, referral=referral, to_status="accepted", expected_version=1)
+    referral = services.referral_transition(
+        actor=rw.bob, referral=referral, to_status="accepted", expected_version=1
+    )
     event = referral.events.get(kind="status")
     assert (event.from_status, event.to_status, event.actor) == ("pending", "accepted", rw.bob)
 
@@ -168,9 +184,14 @@ def test_r5_status_moves_along_the_table_and_records_history(rw):
 def test_invalid_transition_is_refused_with_the_allowed_next_steps(rw):
     referral = make_referral(rw)
     with pytest.raises(DomainError) as exc:
-        services.referral_transition(actor=rw.bob, referral=referral, to_status="got_help", expected_version=1)
+        services.referral_transition(
+            actor=rw.bob, referral=referral, to_status="got_help", expected_version=1
+        )
     assert exc.value.status == 409
-    assert "Allowed next steps: Accepted, Not eligible, No capacity, Referred elsewhere, Closed" in exc.value.message
+    assert (
+        "Allowed next steps: Accepted, Not eligible, No capacity, Referred elsewhere, Closed"
+        in exc.value.message
+    )
     referral.refresh_from_db()
     assert referral.status == "pending"
 
@@ -178,17 +199,25 @@ def test_invalid_transition_is_refused_with_the_allowed_next_steps(rw):
 def test_closing_needs_a_reason(rw):
     referral = make_referral(rw)
     with pytest.raises(DomainError) as exc:
-        services.referral_transition(actor=rw.bob, referral=referral, to_status="no_capacity", expected_version=1)
+        services.referral_transition(
+            actor=rw.bob, referral=referral, to_status="no_capacity", expected_version=1
+        )
     assert exc.value.errors[0].field == "reason"
 
 
 def test_the_referrer_may_withdraw_but_not_accept(rw):
     referral = make_referral(rw)
     with pytest.raises(PermissionDeniedError) as exc:
-        services.referral_transition(actor=rw.dana, referral=referral, to_status="accepted", expected_version=1)
+        services.referral_transition(
+            actor=rw.dana, referral=referral, to_status="accepted", expected_version=1
+        )
     assert "Your next steps: Closed" in exc.value.message
     referral = services.referral_transition(
-        actor=rw.dana, referral=referral, to_status="closed", reason="Withdrawn by the referrer", expected_version=1
+        actor=rw.dana,
+        referral=referral,
+        to_status="closed",
+        reason="Withdrawn by the referrer",
+        expected_version=1,
     )
     assert referral.closed_at is not None
     assert referral.loop_closure_reason == "Closed"
@@ -237,7 +266,9 @@ def test_referrer_sees_the_status_timeline_but_not_outreach_notes(rw):
         notes="Voicemail full",
     )
     referral = selectors.referral_get_for_user(user=rw.dana, uuid=referral.uuid)
-    kinds = list(selectors.referral_events_for(user=rw.dana, referral=referral).values_list("kind", flat=True))
+    kinds = list(
+        selectors.referral_events_for(user=rw.dana, referral=referral).values_list("kind", flat=True)
+    )
     assert kinds == ["created", "status"]
     assert not selectors.outreach_attempts_for(user=rw.dana, referral=referral).exists()
     assert selectors.outreach_attempts_for(user=rw.bob, referral=referral).count() == 1
