@@ -24,3 +24,14 @@ class RosterRejected(DomainError):
             status=422,
         )
         self.roster_import = roster_import
+
+
+# Member documentation (rule M2)
+CONSENT_INVALID = "consent_invalid"
+ASSESSMENT_INVALID = "assessment_invalid"
+SDOH_CODE_INVALID = "sdoh_code_invalid"
+SDOH_NEED_INVALID = "sdoh_need_invalid"
+GOAL_INVALID = "goal_invalid"
+NOTE_INVALID = "member_note_invalid"
+EXTERNAL_INFORMATION_INVALID = "external_information_invalid"
+TIMELINE_INVALID = "timeline_invalid"

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from cshub.core.audit import audit_record
@@ -21,12 +23,19 @@ from cshub.core.reference import county_names
 from cshub.members import permissions
 from cshub.members.errors import SEARCH_INVALID
 from cshub.members.models import (
+    Assessment,
     CareRelationship,
+    Consent,
     EcmAssignment,
     EligibilitySpan,
+    ExternalInformation,
+    Goal,
+    GoalProgress,
     Member,
+    MemberNote,
     ProgramEnrollment,
     RosterImport,
+    SdohNeed,
 )
 
 CIN_RE = re.compile(r"^\d{8}[A-Za-z]$")
@@ -203,3 +212,224 @@ def roster_import_get_for_user(*, user: object, uuid: UUID | str, purpose: str =
         detail={"purpose": purpose},
     )
     return record
+
+
+# --- Member documentation (rule M2) ---------------------------------------------------------------------
+# One scoping function per model (deny by default). A record is visible to
+# (a) users of the organization that recorded it, while that organization can see the member
+#     (`member_queryset_for`), and
+# (b) plan staff in a documentation role of a plan where the member is eligible (M2: shared with the plan).
+# Other organizations on the member's care team do not see it. The `*_queryset_for` functions are unaudited
+# (the timeline and other selectors build on them); `*_list` and `*_get_for_user` audit what they return.
+
+AUDITED_IDS_CAP = 200  # record ids named in one list audit row
+
+
+def _documentation_scope(user: object, model: Any) -> QuerySet:
+    if not permissions.can_view_documentation(user):
+        return model.objects.none()
+    visible_member = member_queryset_for(user).filter(pk=OuterRef("member_id"))
+    qs = model.objects.filter(Exists(visible_member))
+    if user.is_plan_staff:
+        return qs
+    return qs.filter(organization_id=user.organization_id)
+
+
+def consent_queryset_for(user: object) -> QuerySet[Consent]:
+    return _documentation_scope(user, Consent)
+
+
+def assessment_queryset_for(user: object) -> QuerySet[Assessment]:
+    return _documentation_scope(user, Assessment)
+
+
+def sdoh_need_queryset_for(user: object) -> QuerySet[SdohNeed]:
+    return _documentation_scope(user, SdohNeed)
+
+
+def goal_queryset_for(user: object) -> QuerySet[Goal]:
+    return _documentation_scope(user, Goal)
+
+
+def goal_progress_queryset_for(user: object) -> QuerySet[GoalProgress]:
+    """Progress rows of the goals the user sees."""
+    return GoalProgress.objects.filter(Exists(goal_queryset_for(user).filter(pk=OuterRef("goal_id"))))
+
+
+def member_note_queryset_for(user: object) -> QuerySet[MemberNote]:
+    return _documentation_scope(user, MemberNote)
+
+
+def external_information_queryset_for(user: object) -> QuerySet[ExternalInformation]:
+    return _documentation_scope(user, ExternalInformation)
+
+
+def audit_documentation_read(
+    *,
+    user: object,
+    member: Member,
+    object_type: str,
+    records: list[Any],
+    action: str = "list",
+    purpose: str = "list",
+) -> None:
+    """One audit row for documentation shown: the member, the kind, how many and which records."""
+    detail: dict[str, Any] = {"purpose": purpose, "count": len(records)}
+    detail["ids"] = [str(r.uuid) for r in records[:AUDITED_IDS_CAP]]
+    audit_record(
+        actor=user,
+        action=action,
+        object_type=object_type,
+        object_id=records[0].uuid if len(records) == 1 and action != "list" else "",
+        member_ids=[member.uuid],
+        detail=detail,
+    )
+
+
+def _documentation_get(
+    qs: QuerySet, *, user: object, member: Member, uuid: UUID | str, object_type: str, purpose: str
+) -> Any:
+    try:
+        record = qs.get(member=member, uuid=uuid)
+    except (qs.model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        audit_record(
+            actor=user,
+            action="denied",
+            object_type=object_type,
+            object_id=uuid,
+            member_ids=[member.uuid],
+            detail={"purpose": purpose},
+        )
+        raise Http404(f"No such {object_type.replace('_', ' ')}") from exc
+    audit_documentation_read(
+        user=user,
+        member=member,
+        object_type=object_type,
+        records=[record],
+        action="export" if purpose == "download" else "read",
+        purpose=purpose,
+    )
+    return record
+
+
+def consent_list(*, user: object, member: Member) -> list[Consent]:
+    """The member's consents the user may see, newest signature first (audited)."""
+    rows = list(
+        consent_queryset_for(user)
+        .filter(member=member)
+        .select_related("organization", "created_by", "revoked_by")
+    )
+    audit_documentation_read(user=user, member=member, object_type="consent", records=rows)
+    return rows
+
+
+def consent_get_for_user(*, user: object, member: Member, uuid: UUID | str, purpose: str = "view") -> Consent:
+    """One consent of the member, or 404 when out of scope (audited; purpose "download" for the document)."""
+    qs = consent_queryset_for(user).select_related("organization", "created_by", "revoked_by")
+    return _documentation_get(qs, user=user, member=member, uuid=uuid, object_type="consent", purpose=purpose)
+
+
+def assessment_list(*, user: object, member: Member) -> list[Assessment]:
+    rows = list(
+        assessment_queryset_for(user)
+        .filter(member=member)
+        .select_related("organization", "service", "assessor")
+    )
+    audit_documentation_read(user=user, member=member, object_type="assessment", records=rows)
+    return rows
+
+
+def assessment_get_for_user(
+    *, user: object, member: Member, uuid: UUID | str, purpose: str = "view"
+) -> Assessment:
+    qs = assessment_queryset_for(user).select_related("organization", "service", "assessor")
+    return _documentation_get(
+        qs, user=user, member=member, uuid=uuid, object_type="assessment", purpose=purpose
+    )
+
+
+def sdoh_need_list(*, user: object, member: Member) -> list[SdohNeed]:
+    """Open needs first, then resolved ones; newest identified first within each."""
+    rows = list(
+        sdoh_need_queryset_for(user)
+        .filter(member=member)
+        .select_related("organization", "created_by")
+        .order_by("status", "-identified_on", "-id")  # "open" sorts before "resolved"
+    )
+    audit_documentation_read(user=user, member=member, object_type="sdoh_need", records=rows)
+    return rows
+
+
+def sdoh_need_get_for_user(
+    *, user: object, member: Member, uuid: UUID | str, purpose: str = "view"
+) -> SdohNeed:
+    qs = sdoh_need_queryset_for(user).select_related("organization")
+    return _documentation_get(
+        qs, user=user, member=member, uuid=uuid, object_type="sdoh_need", purpose=purpose
+    )
+
+
+def goal_annotate_current(qs: QuerySet[Goal]) -> QuerySet[Goal]:
+    """Adds `current_status` and `current_status_on`: the latest progress row's, in one subquery each
+    (no query per goal)."""
+    latest = GoalProgress.objects.filter(goal=OuterRef("pk")).order_by("-recorded_on", "-id")
+    return qs.annotate(
+        current_status=Subquery(latest.values("status")[:1]),
+        current_status_on=Subquery(latest.values("recorded_on")[:1]),
+    )
+
+
+def _goals_with_history(qs: QuerySet[Goal]) -> QuerySet[Goal]:
+    return (
+        goal_annotate_current(qs)
+        .select_related("organization", "service", "created_by")
+        .prefetch_related(
+            Prefetch(
+                "progress",
+                queryset=GoalProgress.objects.select_related("recorded_by").order_by("-recorded_on", "-id"),
+            )
+        )
+    )
+
+
+def goal_list(*, user: object, member: Member) -> list[Goal]:
+    """The member's goals with their current status and progress history (audited)."""
+    rows = list(_goals_with_history(goal_queryset_for(user).filter(member=member)))
+    audit_documentation_read(user=user, member=member, object_type="goal", records=rows)
+    return rows
+
+
+def goal_get_for_user(*, user: object, member: Member, uuid: UUID | str, purpose: str = "view") -> Goal:
+    qs = _goals_with_history(goal_queryset_for(user))
+    return _documentation_get(qs, user=user, member=member, uuid=uuid, object_type="goal", purpose=purpose)
+
+
+def member_note_list(*, user: object, member: Member) -> list[MemberNote]:
+    rows = list(member_note_queryset_for(user).filter(member=member).select_related("organization", "author"))
+    audit_documentation_read(user=user, member=member, object_type="member_note", records=rows)
+    return rows
+
+
+def external_information_list(*, user: object, member: Member) -> list[ExternalInformation]:
+    rows = list(
+        external_information_queryset_for(user)
+        .filter(member=member)
+        .select_related("organization", "created_by")
+    )
+    audit_documentation_read(user=user, member=member, object_type="external_information", records=rows)
+    return rows
+
+
+def external_information_get_for_user(
+    *, user: object, member: Member, uuid: UUID | str, purpose: str = "view"
+) -> ExternalInformation:
+    qs = external_information_queryset_for(user).select_related("organization", "created_by")
+    return _documentation_get(
+        qs, user=user, member=member, uuid=uuid, object_type="external_information", purpose=purpose
+    )
+
+
+def member_eligibility_spans(*, user: object, member: Member) -> QuerySet[EligibilitySpan]:
+    """The member's eligibility spans the user may see (a plan its own, a provider all: rule A1). `member`
+    must come from `member_get_for_user` (in scope, audited)."""
+    return _spans_visible_to(user).filter(member=member).select_related("plan")

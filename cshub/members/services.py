@@ -9,29 +9,51 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.http import Http404
 
 from cshub.accounts.models import Organization
+from cshub.catalog.models import Service
 from cshub.core import clock
 from cshub.core.audit import audit_record
 from cshub.core.errors import DomainError, FieldError, PermissionDeniedError
-from cshub.members import permissions, roster
-from cshub.members.errors import RosterRejected
+from cshub.core.uploads import CheckedUpload, check_upload
+from cshub.members import assessments, permissions, roster, sdoh
+from cshub.members.errors import (
+    ASSESSMENT_INVALID,
+    CONSENT_INVALID,
+    EXTERNAL_INFORMATION_INVALID,
+    GOAL_INVALID,
+    NOTE_INVALID,
+    SDOH_NEED_INVALID,
+    RosterRejected,
+)
 from cshub.members.models import (
+    Assessment,
     CareRelationship,
+    Consent,
     EcmAssignment,
     EligibilitySpan,
+    ExternalInformation,
+    Goal,
+    GoalProgress,
     Member,
+    MemberNote,
     ProgramEnrollment,
     RosterImport,
+    SdohNeed,
 )
+from cshub.members.selectors import member_queryset_for
 
 CHUNK = 2000  # CINs loaded and written per round trip
 BATCH = 1000  # rows per INSERT / UPDATE statement
@@ -430,3 +452,500 @@ def _upsert_programs(
     ProgramEnrollment.objects.bulk_create(new, batch_size=BATCH)
     ProgramEnrollment.objects.bulk_update(updated, ["end_date", "updated_by", "updated_at"], batch_size=BATCH)
     return changed
+
+
+# --- Member documentation (rule M2) ---------------------------------------------------------------------
+# Each function checks who may write (`_check_can_write`: 404 when the member is out of the actor's scope,
+# 403 for a role that does not record documentation, such as plan staff or billing), validates every field
+# (one DomainError listing each wrong field), then writes the row and its audit row in one transaction.
+# Dates are checked against `clock.today()` (Pacific). Audit details name codes and dates, never free text.
+
+
+def _check_can_write(*, actor: Any, member: Member) -> None:
+    if not member_queryset_for(actor).filter(pk=member.pk).exists():
+        raise Http404("No such member")
+    if not permissions.can_write_documentation(actor):
+        raise PermissionDeniedError(
+            "Your role does not record member documentation; the provider's care staff do (rule M2)."
+        )
+
+
+def _check_can_change(*, actor: Any, record: Any) -> None:
+    """A record is changed only by its own organization's documentation roles."""
+    _check_can_write(actor=actor, member=record.member)
+    if record.organization_id != actor.organization_id:
+        raise Http404("No such record")
+
+
+def _date_not_future(day: date | None, field_name: str, label: str, errors: list[FieldError]) -> None:
+    if day is not None and day > clock.today():
+        errors.append(FieldError(field_name, f"{label} cannot be in the future.", "future_date"))
+
+
+def _required_date(day: object, field_name: str, label: str, errors: list[FieldError]) -> bool:
+    if not isinstance(day, date):
+        errors.append(FieldError(field_name, f"Enter the {label.lower()}.", "required"))
+        return False
+    return True
+
+
+def _raise_if(errors: list[FieldError], message: str, code: str) -> None:
+    if errors:
+        raise DomainError(message, code=code, errors=errors)
+
+
+def _check_document(document: UploadedFile | None, errors: list[FieldError]) -> CheckedUpload | None:
+    """The upload checked by `cshub.core.uploads` (type by first bytes and extension, size), or None with
+    its errors added."""
+    try:
+        return check_upload(document, field="document", required=False)
+    except DomainError as exc:
+        errors.extend(exc.errors)
+        return None
+
+
+@contextmanager
+def _saving_document(record: Any, checked: CheckedUpload | None) -> Iterator[None]:
+    """Store the checked document on `record.document` for the transaction inside; delete the file again
+    when the transaction fails (nothing half-saved)."""
+    if checked is not None:
+        extension = Path(checked.name).suffix.lower()
+        record.document.save(f"{record.uuid}{extension}", checked.file, save=False)
+        record.document_name = checked.name
+        record.document_content_type = checked.content_type
+        record.document_sha256 = checked.sha256
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        if checked is not None and record.document:
+            record.document.delete(save=False)
+        raise
+
+
+def _clean_text(
+    value: str | None, field_name: str, label: str, errors: list[FieldError], *, limit: int
+) -> str:
+    text = (value or "").strip()
+    if not text:
+        errors.append(FieldError(field_name, f"Enter the {label.lower()}.", "required"))
+    elif len(text) > limit:
+        errors.append(FieldError(field_name, f"At most {limit} characters.", "max_length"))
+    return text
+
+
+def _service_by_key(service_key: str | None, errors: list[FieldError]) -> Service | None:
+    if not service_key:
+        return None
+    service = Service.objects.filter(key=service_key, active=True).first()
+    if service is None:
+        errors.append(
+            FieldError("service", f"{service_key} is not a Community Support of the catalog.", "service")
+        )
+    return service
+
+
+def _audit_write(*, actor: Any, action: str, object_type: str, record: Any, detail: dict[str, Any]) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=record.uuid,
+        member_ids=[record.member.uuid],
+        detail={"organization": str(record.organization.uuid), **detail},
+    )
+
+
+def consent_create(
+    *,
+    actor: Any,
+    member: Member,
+    scopes: list[str],
+    recipients: str,
+    signed_on: date | None,
+    expires_on: date | None = None,
+    scope_detail: str = "",
+    document: UploadedFile | None = None,
+) -> Consent:
+    """Record a release-of-information consent the member signed (rule M2), with its signed copy (PDF,
+    PNG, JPEG or TIFF: `cshub.core.uploads.check_upload`). Signed on or before today (Pacific); expires on
+    or after signing."""
+    _check_can_write(actor=actor, member=member)
+    errors: list[FieldError] = []
+    scopes = list(dict.fromkeys(scopes or []))
+    if not scopes:
+        errors.append(FieldError("scopes", "Choose what the consent covers.", "required"))
+    if unknown := [s for s in scopes if s not in Consent.Scope.values]:
+        errors.append(
+            FieldError("scopes", f"Not a consent scope: {', '.join(map(str, unknown))}.", "invalid")
+        )
+    scope_detail = (scope_detail or "").strip()
+    if Consent.Scope.OTHER in scopes and not scope_detail:
+        errors.append(
+            FieldError("scope_detail", "Describe the other information the consent covers.", "required")
+        )
+    recipient_lines = [line.strip() for line in (recipients or "").splitlines() if line.strip()]
+    if not recipient_lines:
+        errors.append(
+            FieldError("recipients", "Name who may receive the information, one per line.", "required")
+        )
+    if _required_date(signed_on, "signed_on", "Date signed", errors):
+        _date_not_future(signed_on, "signed_on", "The date signed", errors)
+        if expires_on is not None and expires_on < signed_on:
+            errors.append(
+                FieldError("expires_on", "The consent cannot expire before it was signed.", "date_order")
+            )
+    checked = _check_document(document, errors)
+    _raise_if(errors, "The consent is not valid.", CONSENT_INVALID)
+    consent = Consent(
+        member=member,
+        organization=actor.organization,
+        scopes=scopes,
+        scope_detail=scope_detail,
+        recipients="\n".join(recipient_lines),
+        signed_on=signed_on,
+        expires_on=expires_on,
+        created_by=actor,
+        updated_by=actor,
+    )
+    with _saving_document(consent, checked):
+        consent.save()
+        _audit_write(
+            actor=actor,
+            action="create",
+            object_type="consent",
+            record=consent,
+            detail={
+                "scopes": scopes,
+                "signed_on": signed_on.isoformat(),
+                "expires_on": expires_on.isoformat() if expires_on else None,
+                "document_sha256": consent.document_sha256 or None,
+            },
+        )
+    return consent
+
+
+def consent_revoke(*, actor: Any, consent: Consent, reason: str, revoked_on: date | None = None) -> Consent:
+    """Record that the member revoked a consent (rule M2). Locks the consent row; a consent is revoked once
+    (409 the second time)."""
+    _check_can_change(actor=actor, record=consent)
+    revoked_on = revoked_on or clock.today()
+    errors: list[FieldError] = []
+    reason = _clean_text(reason, "reason", "Reason", errors, limit=2000)
+    _date_not_future(revoked_on, "revoked_on", "The revocation date", errors)
+    if revoked_on < consent.signed_on:
+        errors.append(
+            FieldError("revoked_on", "A consent cannot be revoked before it was signed.", "date_order")
+        )
+    _raise_if(errors, "The revocation is not valid.", CONSENT_INVALID)
+    with transaction.atomic():
+        locked = (
+            Consent.objects.select_for_update().select_related("member", "organization").get(pk=consent.pk)
+        )
+        if locked.revoked_on is not None:
+            raise DomainError("This consent is already revoked.", code=CONSENT_INVALID, status=409)
+        locked.revoked_on, locked.revoke_reason = revoked_on, reason
+        locked.revoked_by, locked.updated_by = actor, actor
+        locked.save(update_fields=["revoked_on", "revoke_reason", "revoked_by", "updated_by", "updated_at"])
+        _audit_write(
+            actor=actor,
+            action="update",
+            object_type="consent",
+            record=locked,
+            detail={"change": "revoked", "revoked_on": revoked_on.isoformat()},
+        )
+    return locked
+
+
+def assessment_create(
+    *,
+    actor: Any,
+    member: Member,
+    service_key: str | None,
+    assessed_on: date | None,
+    answers: dict[str, Any],
+) -> Assessment:
+    """Record an individual assessment (rule M2), answered against the service's template (or the general
+    one); each wrong or missing answer is a FieldError `answers.<question key>`."""
+    _check_can_write(actor=actor, member=member)
+    errors: list[FieldError] = []
+    service = _service_by_key(service_key, errors)
+    template = assessments.template_for_service(service.key if service else None)
+    if _required_date(assessed_on, "assessed_on", "Date assessed", errors):
+        _date_not_future(assessed_on, "assessed_on", "The assessment date", errors)
+    cleaned: dict[str, Any] = {}
+    try:
+        cleaned = assessments.answers_validate(template, answers)
+    except DomainError as exc:
+        errors.extend(exc.errors)
+    _raise_if(errors, "The assessment is not valid.", ASSESSMENT_INVALID)
+    assessment = Assessment(
+        member=member,
+        organization=actor.organization,
+        service=service,
+        template_key=template.key,
+        template_version=template.version,
+        answers=cleaned,
+        assessed_on=assessed_on,
+        assessor=actor,
+        created_by=actor,
+        updated_by=actor,
+    )
+    with transaction.atomic():
+        assessment.save()
+        _audit_write(
+            actor=actor,
+            action="create",
+            object_type="assessment",
+            record=assessment,
+            detail={
+                "service": service.key if service else None,
+                "template": template.key,
+                "version": template.version,
+                "assessed_on": assessed_on.isoformat(),
+            },
+        )
+    return assessment
+
+
+def sdoh_need_create(
+    *, actor: Any, member: Member, code: str, identified_on: date | None, note: str = ""
+) -> SdohNeed:
+    """Record a social need as an ICD-10-CM Z code of Z55-Z65 (rule M2; `sdoh.sdoh_code_check`). The same
+    code cannot be open twice for the member at one organization."""
+    _check_can_write(actor=actor, member=member)
+    errors: list[FieldError] = []
+    normalized, description = "", ""
+    try:
+        normalized, description = sdoh.sdoh_code_check(code, field="code")
+    except DomainError as exc:
+        errors.extend(exc.errors)
+    if _required_date(identified_on, "identified_on", "Date identified", errors):
+        _date_not_future(identified_on, "identified_on", "The date identified", errors)
+    note = (note or "").strip()
+    _raise_if(errors, "The SDOH need is not valid.", SDOH_NEED_INVALID)
+    need = SdohNeed(
+        member=member,
+        organization=actor.organization,
+        code=normalized,
+        description=description[:255],
+        identified_on=identified_on,
+        note=note,
+        created_by=actor,
+        updated_by=actor,
+    )
+    with transaction.atomic():
+        Member.objects.select_for_update().filter(pk=member.pk).first()  # one open need per code
+        open_needs = SdohNeed.objects.filter(
+            member=member, organization_id=actor.organization_id, code=normalized, status=SdohNeed.Status.OPEN
+        )
+        if open_needs.exists():
+            raise DomainError(
+                "The SDOH need is already recorded.",
+                code=SDOH_NEED_INVALID,
+                errors=[
+                    FieldError("code", f"{normalized} is already an open need of this member.", "duplicate")
+                ],
+                status=409,
+            )
+        need.save()
+        _audit_write(
+            actor=actor,
+            action="create",
+            object_type="sdoh_need",
+            record=need,
+            detail={"code": normalized, "identified_on": identified_on.isoformat()},
+        )
+    return need
+
+
+def sdoh_need_resolve(
+    *, actor: Any, need: SdohNeed, resolved_on: date | None = None, note: str = ""
+) -> SdohNeed:
+    """Mark an open need resolved (on or after it was identified, not in the future); the note, if any, is
+    added to the need's note. 409 when it is already resolved."""
+    _check_can_change(actor=actor, record=need)
+    resolved_on = resolved_on or clock.today()
+    errors: list[FieldError] = []
+    _date_not_future(resolved_on, "resolved_on", "The date resolved", errors)
+    if resolved_on < need.identified_on:
+        errors.append(
+            FieldError("resolved_on", "A need cannot be resolved before it was identified.", "date_order")
+        )
+    _raise_if(errors, "The resolution is not valid.", SDOH_NEED_INVALID)
+    with transaction.atomic():
+        locked = SdohNeed.objects.select_for_update().select_related("member", "organization").get(pk=need.pk)
+        if locked.status == SdohNeed.Status.RESOLVED:
+            raise DomainError("This need is already resolved.", code=SDOH_NEED_INVALID, status=409)
+        locked.status, locked.resolved_on, locked.updated_by = SdohNeed.Status.RESOLVED, resolved_on, actor
+        if note := (note or "").strip():
+            locked.note = f"{locked.note}\n\nResolved: {note}".strip()
+        locked.save(update_fields=["status", "resolved_on", "note", "updated_by", "updated_at"])
+        _audit_write(
+            actor=actor,
+            action="update",
+            object_type="sdoh_need",
+            record=locked,
+            detail={"change": "resolved", "code": locked.code, "resolved_on": resolved_on.isoformat()},
+        )
+    return locked
+
+
+def goal_create(
+    *,
+    actor: Any,
+    member: Member,
+    description: str,
+    target_date: date | None = None,
+    service_key: str | None = None,
+    status: str = GoalProgress.Status.NOT_STARTED,
+    note: str = "",
+) -> Goal:
+    """Record a goal (rule M2) and its first progress row (`status`, default not started, recorded today)."""
+    _check_can_write(actor=actor, member=member)
+    errors: list[FieldError] = []
+    description = _clean_text(description, "description", "Goal", errors, limit=2000)
+    service = _service_by_key(service_key, errors)
+    if status not in GoalProgress.Status.values:
+        errors.append(FieldError("status", "Not a goal status.", "invalid"))
+    _raise_if(errors, "The goal is not valid.", GOAL_INVALID)
+    goal = Goal(
+        member=member,
+        organization=actor.organization,
+        service=service,
+        description=description,
+        target_date=target_date,
+        created_by=actor,
+        updated_by=actor,
+    )
+    with transaction.atomic():
+        goal.save()
+        progress = GoalProgress.objects.create(
+            goal=goal,
+            status=status,
+            recorded_on=clock.today(),
+            note=(note or "").strip(),
+            recorded_by=actor,
+            created_by=actor,
+            updated_by=actor,
+        )
+        _audit_write(
+            actor=actor,
+            action="create",
+            object_type="goal",
+            record=goal,
+            detail={
+                "service": service.key if service else None,
+                "target_date": target_date.isoformat() if target_date else None,
+                "status": progress.status,
+            },
+        )
+    return goal
+
+
+def goal_progress_record(
+    *, actor: Any, goal: Goal, status: str, recorded_on: date | None = None, note: str = ""
+) -> GoalProgress:
+    """Append a progress row to a goal (rule M2: goal attainment over time); rows are never changed. The
+    goal's current status is its latest row by `recorded_on`."""
+    _check_can_change(actor=actor, record=goal)
+    recorded_on = recorded_on or clock.today()
+    errors: list[FieldError] = []
+    if status not in GoalProgress.Status.values:
+        errors.append(
+            FieldError("status", f"Choose one of: {', '.join(GoalProgress.Status.values)}.", "invalid")
+        )
+    _date_not_future(recorded_on, "recorded_on", "The date", errors)
+    _raise_if(errors, "The progress is not valid.", GOAL_INVALID)
+    with transaction.atomic():
+        progress = GoalProgress.objects.create(
+            goal=goal,
+            status=status,
+            recorded_on=recorded_on,
+            note=(note or "").strip(),
+            recorded_by=actor,
+            created_by=actor,
+            updated_by=actor,
+        )
+        _audit_write(
+            actor=actor,
+            action="create",
+            object_type="goal_progress",
+            record=goal,
+            detail={"goal": str(goal.uuid), "status": status, "recorded_on": recorded_on.isoformat()},
+        )
+    return progress
+
+
+def member_note_create(*, actor: Any, member: Member, text: str) -> MemberNote:
+    """Record a note about the member (rule M2)."""
+    _check_can_write(actor=actor, member=member)
+    errors: list[FieldError] = []
+    text = _clean_text(text, "text", "Note", errors, limit=20_000)
+    _raise_if(errors, "The note is not valid.", NOTE_INVALID)
+    note = MemberNote(
+        member=member,
+        organization=actor.organization,
+        text=text,
+        author=actor,
+        created_by=actor,
+        updated_by=actor,
+    )
+    with transaction.atomic():
+        note.save()
+        _audit_write(actor=actor, action="create", object_type="member_note", record=note, detail={})
+    return note
+
+
+def external_information_create(
+    *,
+    actor: Any,
+    member: Member,
+    source_name: str,
+    source_kind: str,
+    received_on: date | None,
+    summary: str,
+    document: UploadedFile | None = None,
+) -> ExternalInformation:
+    """Record information about the member received from another source (rule M2), with an optional
+    document (PDF, PNG, JPEG or TIFF)."""
+    _check_can_write(actor=actor, member=member)
+    errors: list[FieldError] = []
+    source_name = _clean_text(source_name, "source_name", "Source", errors, limit=200)
+    if source_kind not in ExternalInformation.SourceKind.values:
+        errors.append(
+            FieldError(
+                "source_kind",
+                f"Choose one of: {', '.join(ExternalInformation.SourceKind.values)}.",
+                "invalid",
+            )
+        )
+    if _required_date(received_on, "received_on", "Date received", errors):
+        _date_not_future(received_on, "received_on", "The date received", errors)
+    summary = _clean_text(summary, "summary", "Summary", errors, limit=20_000)
+    checked = _check_document(document, errors)
+    _raise_if(errors, "The information is not valid.", EXTERNAL_INFORMATION_INVALID)
+    info = ExternalInformation(
+        member=member,
+        organization=actor.organization,
+        source_name=source_name,
+        source_kind=source_kind,
+        received_on=received_on,
+        summary=summary,
+        created_by=actor,
+        updated_by=actor,
+    )
+    with _saving_document(info, checked):
+        info.save()
+        _audit_write(
+            actor=actor,
+            action="create",
+            object_type="external_information",
+            record=info,
+            detail={
+                "source_kind": source_kind,
+                "received_on": received_on.isoformat(),
+                "document_sha256": info.document_sha256 or None,
+            },
+        )
+    return info
