@@ -35,12 +35,8 @@ def test_r5_statuses_include_those_the_issue_and_the_data_sharing_document_name(
     assert {"Accepted", "Closed"} <= labels
 
 
-@pytest.mark.skipif(
-    not SHARED_STATUSES.exists(), reason="the shared reference data is not beside the checkout"
-)
 def test_every_status_maps_to_a_findhelp_status_and_a_gravity_task_status():
-    with SHARED_STATUSES.open() as fh:
-        rows = list(csv.DictReader(fh))
+    rows = read_data_csv("referral_statuses.csv")
     findhelp = {r["findhelp_status"] for r in rows}
     gravity = {r["gravity_task_status"] for r in rows}
     for status in workflow().statuses.values():
