@@ -507,7 +507,11 @@ def referral_document_add(
 
 def _lock(referral: Referral, expected_version: int | None) -> Referral:
     """Lock the row and refuse when someone changed it since the caller read it (optimistic locking)."""
-    current = Referral.objects.select_for_update().select_related("member", "service").get(pk=referral.pk)
+    current = (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("member", "service")
+        .get(pk=referral.pk)
+    )
     if expected_version is not None and current.version != expected_version:
         raise ConflictError(
             f"Referral {current.number} was changed by someone else "
@@ -1309,14 +1313,12 @@ INTAKE_ORGANIZATION_KINDS = (OrganizationKind.CS_PROVIDER, OrganizationKind.ECM_
 
 
 def provider_intake_editable_by(user: Any, organization: Organization) -> bool:
-    from cshub.accounts.roles import PROVIDER_LEADERSHIP_ROLES
-
     return (
         getattr(user, "is_authenticated", False)
         and not user.is_plan_staff
         and user.organization_id == organization.pk
         and organization.kind in INTAKE_ORGANIZATION_KINDS
-        and user.has_role(*PROVIDER_LEADERSHIP_ROLES)
+        and user.has_role(*permissions.PROVIDER_LEADERSHIP_ROLES)
     )
 
 
