@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cshub.notifications import views
 
 app_name = "notifications"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.notification_list, name="list"),
+    path("read-all/", views.notification_mark_all_read, name="mark_all_read"),
+    path("<uuid:uuid>/", views.notification_open, name="open"),
+    path("<uuid:uuid>/read/", views.notification_mark_read, name="mark_read"),
+]
