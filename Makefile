@@ -8,7 +8,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/cshub
 export UV_LINK_MODE := copy
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test install check lint format test-sqlite test-postgres test-browser browser-deps migrations-check bench clean
+.PHONY: demo test install check lint format test-sqlite test-postgres test-browser browser-deps letter-deps migrations-check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(VENV)/.installed: uv.lock pyproject.toml | $(UV)
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --python $(BIN)/python
 	touch $@
 
-install: $(VENV)/.installed
+install: letter-deps $(VENV)/.installed
 
 demo: install
 	$(BIN)/cshub demo
@@ -58,6 +58,15 @@ browser-deps:
 		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else echo "Browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+# PDF letters (WeasyPrint) need Pango and a font. Installed when root on Debian; otherwise a warning, since
+# everything but letters works without them.
+letter-deps:
+	@{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q libpango-1.0 || { \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; \
+		else echo "PDF letters need Pango: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"; fi; }
 
 test-browser: install browser-deps
 	$(BIN)/python -m pytest -m browser -q -p no:xdist
