@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cshub.web.context_processors.navigation",
+                "cshub.notifications.context_processors.notifications",
             ],
         },
     }
@@ -173,6 +174,8 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("CSHUB_FROM_EMAIL", "Community Supports Hub <no-reply@cshub.local>")
 if TESTING:
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Links in notification emails point here (the address users open the app at).
+CSHUB_BASE_URL = os.environ.get("CSHUB_BASE_URL", "http://127.0.0.1:8000")
 
 # --- Queue ----------------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -186,6 +189,22 @@ else:
         "immediate": TESTING,
     }
 HUEY["consumer"] = {"workers": 2, "worker_type": "thread", "periodic": True}
+
+# --- Cache (rate limits) --------------------------------------------------------------------------------
+# Shared by every web node through Redis when REDIS_URL is set; in-process memory otherwise (one server).
+if REDIS_URL and not TESTING:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cshub",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cshub"}}
+# The public self-referral form: successful submissions per client address, "count/period" with the
+# period in s, m, h or d. Over the limit the form answers 429 until the period ends.
+CSHUB_SELF_REFERRAL_RATE_LIMIT = os.environ.get("CSHUB_SELF_REFERRAL_RATE_LIMIT", "5/h")
 
 # --- Files, static, i18n --------------------------------------------------------------------------------
 STATIC_URL = "/static/"

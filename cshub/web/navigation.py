@@ -24,9 +24,32 @@ def _members_visible(user: object) -> bool:
     return member_permissions.can_view_members(user)
 
 
+def _referrals_visible(user: object) -> bool:
+    from cshub.referrals import permissions as referral_permissions
+
+    return referral_permissions.can_view_referrals(user)
+
+
+def _referral_work_visible(user: object) -> bool:
+    from cshub.referrals import permissions as referral_permissions
+
+    return referral_permissions.can_work_referrals(user)
+
+
+def _can_refer(user: object) -> bool:
+    from cshub.referrals import permissions as referral_permissions
+
+    return referral_permissions.can_make_referrals(user)
+
+
 NAV: tuple[NavEntry, ...] = (
     NavEntry("Home", "web:home", lambda u: u.is_authenticated),
+    NavEntry("Notifications", "notifications:list", lambda u: u.is_authenticated),
     NavEntry("Members", "members:list", _members_visible),
+    NavEntry("Referrals", "referrals:list", _referrals_visible),
+    NavEntry("Intake", "referrals:intake_queue", _referral_work_visible),
+    NavEntry("Outreach", "referrals:worklist", _referral_work_visible),
+    NavEntry("Refer a member", "referrals:new", _can_refer),
     NavEntry("Organizations", "accounts:organization_list", account_permissions.can_view_organizations),
     NavEntry(
         "My organization",
