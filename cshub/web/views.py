@@ -15,6 +15,7 @@ from cshub.core.models import AuditEvent
 from cshub.core.pagination import csv_response, list_context
 from cshub.members import permissions as member_permissions
 from cshub.members import selectors as member_selectors
+from cshub.referrals import views as referral_views
 
 # What each role's home page leads with: (heading, sentence). The panels below are shown by permission.
 ROLE_FOCUS: dict[str, tuple[str, str]] = {
@@ -79,6 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
         user, user.organization
     )
     context["can_import_roster"] = member_permissions.can_import_roster(user)
+    context["referral_counts"] = referral_views.home_counts(user)
     context["can_view_audit"] = user.has_role(Role.PLAN_ADMIN, Role.REPORTING_DIRECTOR)
     return render(request, "web/home.html", context)
 
