@@ -308,8 +308,8 @@ def referral_destinations(
     """Providers a referrer may pick: they take referrals for the service in the member's county and are
     accepting new ones. Public directory data (no member data), so not scoped."""
     intakes = ProviderIntake.objects.filter(organization=OuterRef("pk"), services__key=service_key)
-    if county:
-        intakes = intakes.filter(counties__name=county)
+    if county:  # no counties listed = every county, as `services._check_destination` reads it
+        intakes = intakes.filter(Q(counties__name=county) | Q(counties__isnull=True))
     if accepting_only:
         intakes = intakes.filter(accepting=True)
     return Organization.objects.filter(Exists(intakes), is_active=True).order_by("name")

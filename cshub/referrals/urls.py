@@ -26,4 +26,13 @@ urlpatterns = [
 
 # Doors in: the referrer portal, the public self-referral form, fax/phone/email intake, plan assignment,
 # and the provider's intake settings (cshub/referrals/intake_views.py).
-urlpatterns += []
+urlpatterns += [
+    path("new/", intake_views.referral_new, name="new"),
+    path("new/destinations/", intake_views.destinations, name="destinations"),
+    path("self-referral/", intake_views.self_referral, name="self_referral"),
+    path("self-referral/received/", intake_views.self_referral_done, name="self_referral_done"),
+    path("intake/fax/", intake_views.intake_fax, name="intake_fax"),
+    path("intake/log/", intake_views.intake_log, name="intake_log"),
+    path("intake/settings/", intake_views.intake_settings, name="intake_settings"),
+    path("assign-member/", intake_views.plan_assign_member, name="plan_assign_member"),
+]
