@@ -7,6 +7,9 @@ class MembersConfig(AppConfig):
     label = "members"
 
     def ready(self) -> None:
+        from cshub.members.timeline import register_member_sources
+
+        register_member_sources()
         checks.register(check_documentation_files, "members")
 
 

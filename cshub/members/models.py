@@ -292,6 +292,10 @@ class Consent(MemberDocumentation):
         return self.status_on(clock.today())
 
     @property
+    def status_label(self) -> str:
+        return self.Status(self.status).label
+
+    @property
     def scope_labels(self) -> list[str]:
         labels = dict(self.Scope.choices)
         return [labels.get(s, s) for s in self.scopes]

@@ -52,21 +52,22 @@ def member_queryset_for(user: object) -> QuerySet[Member]:
     return Member.objects.filter(Exists(relations))
 
 
-def member_get_for_user(*, user: object, uuid: UUID | str, purpose: str = "view") -> Member:
-    """One member with spans and assignments, or 404 when out of scope. The read is audited."""
-    try:
-        member = (
-            member_queryset_for(user)
-            .select_related("county")
-            .prefetch_related(
-                Prefetch("eligibility_spans", queryset=_spans_visible_to(user).select_related("plan")),
-                Prefetch(
-                    "ecm_assignments", queryset=EcmAssignment.objects.select_related("ecm_provider", "plan")
-                ),
-                Prefetch("program_enrollments", queryset=ProgramEnrollment.objects.all()),
-            )
-            .get(uuid=uuid)
+def member_get_for_user(
+    *, user: object, uuid: UUID | str, purpose: str = "view", related: bool = True
+) -> Member:
+    """One member with spans and assignments (`related`; without them for pages that show the member's
+    name only), or 404 when out of scope. The read is audited."""
+    qs = member_queryset_for(user).select_related("county")
+    if related:
+        qs = qs.prefetch_related(
+            Prefetch("eligibility_spans", queryset=_spans_visible_to(user).select_related("plan")),
+            Prefetch(
+                "ecm_assignments", queryset=EcmAssignment.objects.select_related("ecm_provider", "plan")
+            ),
+            Prefetch("program_enrollments", queryset=ProgramEnrollment.objects.all()),
         )
+    try:
+        member = qs.get(uuid=uuid)
     except (Member.DoesNotExist, ValueError, TypeError) as exc:
         audit_record(
             actor=user, action="denied", object_type="member", object_id=uuid, detail={"purpose": purpose}

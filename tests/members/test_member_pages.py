@@ -81,11 +81,12 @@ def test_list_paginates(client, world, settings):
 
 
 def test_list_page_query_count_is_pinned(client, world, django_assert_max_num_queries):
-    """Session, user, organization, roles, count, page, audit insert: none per member."""
+    """Session, user, organization, roles, count, page, audit insert, the layout's unread-notifications
+    badge: none per member."""
     add_plan_members(world, 40)
     client.force_login(world.alice)
     client.get(reverse("members:list"))  # warm caches (content types, counties)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("members:list"))
     assert len(response.context["page_obj"]) == 25
 
