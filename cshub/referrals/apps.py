@@ -9,7 +9,9 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         checks.register(check_workflow_file, "referrals")
-        from cshub.referrals import tasks  # noqa: F401  (registers the periodic reminder job)
+        from cshub.referrals import tasks, timeline  # noqa: F401  (tasks registers the periodic reminder job)
+
+        timeline.register()  # the referrals part of the member timeline
 
 
 def check_workflow_file(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
