@@ -79,3 +79,19 @@ def test_referral_entries_take_two_queries_whatever_their_number(rw):
         entries = list(referral_entries(user=rw.um, member=rw.member_a))
     assert len(entries) >= 12
     assert len(ctx) == 2
+
+
+def test_m2_member_timeline_page_lists_the_referral_events_the_user_may_see(client, rw):
+    referral = make_referral(rw, received_at=RECEIVED)
+    _work(rw, referral)
+    client.force_login(rw.bob)
+    html = client.get(reverse("members:timeline", args=[rw.member_a.uuid])).content.decode()
+    assert f"Referral {referral.number}" in html and "outreach attempt" in html
+    client.force_login(rw.dana)  # on the member's care team as the referrer
+    response = client.get(reverse("members:timeline", args=[rw.member_a.uuid]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Pending → Accepted" in html
+    assert "outreach attempt" not in html and "first contact" not in html
+    client.force_login(rw.charlie)
+    assert client.get(reverse("members:timeline", args=[rw.member_a.uuid])).status_code == 404
