@@ -443,7 +443,6 @@ def _detail_context(request: HttpRequest, referral: Referral, **overrides: Any) 
         "parties": parties,
         "works": works,
         "sees_work": sees_work,
-        "is_referrer_only": parties == {"referrer"} or not (sees_work or parties),
         "events": _events(user, referral),
         "next_steps": next_steps,
         "reasons": reasons,
