@@ -342,6 +342,8 @@ def referral_create(
             problems.append(FieldError("service", "Choose a Community Support.", "choice"))
     elif kind == Referral.Kind.ECM:
         receiving_provider = None  # rule R8: a referral to ECM goes to the plan
+    else:
+        problems.append(FieldError("kind", "A referral is for a Community Support or for ECM.", "choice"))
     if problems:
         raise _fail("The referral is not complete.", errors.REFERRAL_INVALID, *problems)
     if service is not None and receiving_provider is not None:

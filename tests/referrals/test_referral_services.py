@@ -288,3 +288,10 @@ def test_a_matched_referral_puts_the_member_in_the_providers_scope(rw):
     assert not member_queryset_for(rw.bob).filter(pk=member.pk).exists()
     make_referral(rw, member=member, service_key="recuperative_care")
     assert member_queryset_for(rw.bob).filter(pk=member.pk).exists()
+
+
+def test_an_unknown_kind_of_referral_is_refused_with_the_field(rw):
+    with pytest.raises(DomainError) as exc:
+        make_referral(rw, kind="dental")
+    assert [e.field for e in exc.value.errors] == ["kind"]
+    assert Referral.objects.count() == 0
