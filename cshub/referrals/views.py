@@ -45,9 +45,6 @@ from cshub.referrals.forms import (
 from cshub.referrals.models import FirstContactCheck, OutreachAttempt, Referral, ReferralDocument
 from cshub.referrals.workflow import workflow
 
-AT_RISK_DAYS = 5  # the worklist highlights referrals this close to the end of the rule-O3 window
-
-
 # --- Helpers -------------------------------------------------------------------------------------------
 
 
@@ -262,7 +259,7 @@ def _with_progress(referrals: list[Referral]) -> list[Referral]:
         r.progress = selectors.outreach_progress(r, list(r.outreach_attempts.all()))
         r.modality_labels = [OutreachAttempt.Modality(m).label for m in r.progress.modalities_in_window]
         r.overdue = not r.progress.o3_met and r.progress.days_left < 0
-        r.at_risk = not r.progress.o3_met and 0 <= r.progress.days_left <= AT_RISK_DAYS
+        r.at_risk = not r.progress.o3_met and 0 <= r.progress.days_left <= workflow().outreach.at_risk_days
     return referrals
 
 
@@ -310,7 +307,7 @@ def outreach_worklist(request: HttpRequest) -> HttpResponse:
         "form": form,
         "can_export": _can_export_all(user),
         "rule": workflow().outreach,
-        "at_risk_days": AT_RISK_DAYS,
+        "at_risk_days": workflow().outreach.at_risk_days,
     }
     page = context["page_obj"]
     page.object_list = _with_progress(list(page.object_list))
@@ -868,12 +865,14 @@ def home_counts(user: Any) -> dict[str, Any] | None:
     counts: dict[str, Any] = {
         "pending_intake": None,
         "outreach_due": None,
-        "at_risk_days": AT_RISK_DAYS,
+        "at_risk_days": workflow().outreach.at_risk_days,
         "window_days": workflow().outreach.window_days,
     }
     if permissions.can_work_referrals(user):
         counts["pending_intake"] = selectors.intake_queue(user=user).count()
-        soon = clock.add_calendar_days(clock.today(), AT_RISK_DAYS - workflow().outreach.window_days + 1)
+        soon = clock.add_calendar_days(
+            clock.today(), workflow().outreach.at_risk_days - workflow().outreach.window_days + 1
+        )
         counts["outreach_due"] = (
             selectors.outreach_worklist(user=user).filter(received_at__lt=clock.start_of_day(soon)).count()
         )

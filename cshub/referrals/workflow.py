@@ -53,6 +53,7 @@ class OutreachRule:
     window_days: int
     min_attempts: int
     min_modalities: int
+    at_risk_days: int = 5  # worklist highlight, not a rule
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,12 @@ def parse_workflow(raw: dict, path: Path | str = WORKFLOW_FILE) -> Workflow:
             raise WorkflowFileError(f"{path}: reasons for unknown status {key!r}")
     out = raw.get("outreach") or {}
     try:
-        outreach = OutreachRule(int(out["window_days"]), int(out["min_attempts"]), int(out["min_modalities"]))
+        outreach = OutreachRule(
+            int(out["window_days"]),
+            int(out["min_attempts"]),
+            int(out["min_modalities"]),
+            int(out.get("at_risk_days", 5)),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise WorkflowFileError(
             f"{path}: [outreach] needs window_days, min_attempts, min_modalities"
