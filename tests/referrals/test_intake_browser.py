@@ -11,7 +11,9 @@ from django.test import Client
 
 from cshub.referrals.models import Referral
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the counties and the other migration-loaded rows are restored for each test, and the
+# flush after it does not re-create content types that the next serialized test restores.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -51,18 +53,23 @@ def destination_names(page) -> list[str]:
 def test_r1_portal_provider_list_follows_service_and_county_then_the_referral_is_sent(
     live_server, browser, rw
 ):
+    from playwright.sync_api import expect
+
     rw.intake_a.counties.set([])  # provider A now takes referrals from every county
     rw.intake_b.counties.set(rw.intake_a.counties.model.objects.filter(name="Yolo"))
     page = signed_in_page(browser, live_server, rw.dana)
     page.goto(f"{live_server.url}/referrals/new/")
     assert destination_names(page) == []
-    from playwright.sync_api import expect
-
-    page.get_by_label("Community Support").select_option("medically_tailored_meals")
-    page.wait_for_selector("[data-testid=destination]")
+    with page.expect_response(lambda r: "/referrals/new/destinations/" in r.url) as answer:
+        page.get_by_label("Community Support").select_option("medically_tailored_meals")
+    assert answer.value.status == 200
+    expect(page.locator("[data-testid=destination]")).to_have_count(2, timeout=15000)
     assert destination_names(page) == [rw.provider_a.name, rw.provider_b.name]
-    page.get_by_label("County").select_option("Sacramento")
-    expect(page.locator("[data-testid=destination]")).to_have_count(1)  # htmx swapped the list in
+    with page.expect_response(lambda r: "/referrals/new/destinations/" in r.url) as answer:
+        page.get_by_label("County").select_option("Sacramento")
+    assert answer.value.status == 200
+    assert "member_county=Sacramento" in answer.value.url
+    expect(page.locator("[data-testid=destination]")).to_have_count(1, timeout=15000)  # swapped in
     assert destination_names(page) == [rw.provider_a.name]
 
     page.get_by_label("First name").fill("Rosa")

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.contrib.messages import get_messages
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -18,6 +19,7 @@ from cshub.catalog.models import Service
 from cshub.core.errors import DomainError, PermissionDeniedError
 from cshub.core.models import AuditEvent, County
 from cshub.referrals import services
+from cshub.referrals.intake_views import self_referral_rate
 from cshub.referrals.models import ProviderIntake, Referral, ReferralDocument
 from tests.factories import OrganizationFactory, UserFactory
 from tests.referrals.factories import make_referral
@@ -695,3 +697,17 @@ def test_date_of_birth_accepts_the_us_format(client, rw):
     client.force_login(rw.dana)
     client.post(reverse("referrals:new"), portal_data(rw, member_date_of_birth="03/09/1975"))
     assert Referral.objects.get().member_date_of_birth == dt.date(1975, 3, 9)
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"), [("5/h", (5, 3600)), ("3/10m", (3, 600)), (" 20 / d ", (20, 86400))]
+)
+def test_self_referral_rate_setting_is_read_as_count_per_period(settings, setting, expected):
+    settings.CSHUB_SELF_REFERRAL_RATE_LIMIT = setting
+    assert self_referral_rate() == expected
+
+
+def test_a_malformed_rate_setting_is_a_configuration_error(settings):
+    settings.CSHUB_SELF_REFERRAL_RATE_LIMIT = "five per hour"
+    with pytest.raises(ImproperlyConfigured):
+        self_referral_rate()
