@@ -21,7 +21,6 @@ from ninja import File, Form, Router, Status, UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from cshub.accounts.models import Organization
-from cshub.accounts.roles import OrganizationKind
 from cshub.catalog import selectors as catalog_selectors
 from cshub.core import clock
 from cshub.core.errors import DomainError, FieldError
@@ -153,7 +152,7 @@ def _change(request: HttpRequest, uuid: UUID, action: Callable[[Referral], Any])
 def _plan(ref: str) -> Organization:
     """The member's plan by its id or its DHCS plan code (directory data, no member data)."""
     ref = (ref or "").strip()
-    plans = Organization.objects.filter(kind=OrganizationKind.PLAN, is_active=True)
+    plans = selectors.referral_plans()
     try:
         plan = plans.filter(uuid=UUID(ref)).first()
     except ValueError:

@@ -21,6 +21,7 @@ from cshub.core.forms import StyledFormMixin
 from cshub.core.reference import county_names
 from cshub.core.validators import normalize_phone, validate_cin
 from cshub.members.roster import language_names
+from cshub.referrals import permissions, selectors
 from cshub.referrals.models import SELF_REFERRER_KINDS, Channel, ContactPreference, ReferrerKind
 from cshub.referrals.services import MemberDetails, ReferrerDetails
 
@@ -76,7 +77,7 @@ class DateInput(forms.DateInput):
 
 def active_plans() -> QuerySet[Organization]:
     """The health plans a member may belong to (public directory data, no member data)."""
-    return Organization.objects.filter(kind=OrganizationKind.PLAN, is_active=True).order_by("name")
+    return selectors.referral_plans()
 
 
 def _required(message: str) -> dict[str, str]:
@@ -235,7 +236,7 @@ class DestinationMixin(forms.Form):
         provider = Organization.objects.filter(
             uuid=uuid,
             is_active=True,
-            kind__in=[OrganizationKind.CS_PROVIDER, OrganizationKind.ECM_PROVIDER],
+            kind__in=permissions.INTAKE_ORGANIZATION_KINDS,
         ).first()
         if provider is None:
             raise forms.ValidationError("Choose a provider from the list.", code="choice")

@@ -469,7 +469,7 @@ def plan_assign_member(request: HttpRequest) -> HttpResponse:
 def intake_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
     organization = user.organization
-    if organization is None or not services.provider_intake_editable_by(user, organization):
+    if organization is None or not permissions.can_edit_provider_intake(user, organization):
         raise PermissionDenied("Your organization's leadership sets its referral intake.")
     intake = selectors.provider_intake_for(organization)
     initial = {

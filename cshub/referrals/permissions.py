@@ -15,6 +15,7 @@ PROVIDER_WORK_ROLES = PROVIDER_LEADERSHIP_ROLES | {Role.CARE_COORDINATOR, Role.E
 PLAN_REFERRAL_ROLES = frozenset({Role.PLAN_ADMIN, Role.UM_REVIEWER})
 # Rule R1: everyone outside the plan who serves members may refer.
 REFERRER_ROLES = PROVIDER_WORK_ROLES | {Role.DISCHARGE_PLANNER, Role.REFERRER}
+INTAKE_ORGANIZATION_KINDS = frozenset({OrganizationKind.CS_PROVIDER, OrganizationKind.ECM_PROVIDER})
 REFERRING_KINDS = frozenset(
     {
         OrganizationKind.CS_PROVIDER,
@@ -57,6 +58,17 @@ def can_work_referrals(user: object) -> bool:
 def can_manage_plan_referrals(user: object) -> bool:
     """Assign referrals for outreach, route unassigned ones, process ECM referrals (rule R8)."""
     return _active(user) and user.is_plan_staff and user.has_role(*PLAN_REFERRAL_ROLES)
+
+
+def can_edit_provider_intake(user: object, organization: object) -> bool:
+    """A provider's leadership set what their own organization takes referrals for (routing data)."""
+    return (
+        _active(user)
+        and not user.is_plan_staff
+        and user.organization_id == organization.pk
+        and organization.kind in INTAKE_ORGANIZATION_KINDS
+        and user.has_role(*PROVIDER_LEADERSHIP_ROLES)
+    )
 
 
 def parties_of(user: object, referral: object) -> set[str]:

@@ -14,7 +14,7 @@ from cshub.referrals.workflow import workflow
 
 
 def _person(user: Any) -> str | None:
-    return (user.get_full_name() or user.email) if user is not None else None
+    return str(user) if user is not None else None
 
 
 # --- References ------------------------------------------------------------------------------------

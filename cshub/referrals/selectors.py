@@ -15,6 +15,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from cshub.accounts.models import Organization
+from cshub.accounts.roles import OrganizationKind
 from cshub.core import clock
 from cshub.core.audit import audit_record
 from cshub.referrals import permissions
@@ -313,6 +314,11 @@ def referral_destinations(
     if accepting_only:
         intakes = intakes.filter(accepting=True)
     return Organization.objects.filter(Exists(intakes), is_active=True).order_by("name")
+
+
+def referral_plans() -> QuerySet[Organization]:
+    """The health plans a member may be referred under (directory data, no member data)."""
+    return Organization.objects.filter(kind=OrganizationKind.PLAN, is_active=True).order_by("name")
 
 
 def provider_intake_for(organization: Organization) -> ProviderIntake | None:

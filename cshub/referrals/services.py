@@ -21,7 +21,6 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from cshub.accounts.models import Organization
-from cshub.accounts.roles import OrganizationKind
 from cshub.catalog.models import Service
 from cshub.core import clock
 from cshub.core.audit import audit_record
@@ -101,7 +100,7 @@ def _event(
         at=at,
         kind=kind,
         actor=user,
-        actor_label=(user.get_full_name() or user.email) if user else "",
+        actor_label=str(user)[:200] if user else "",
         organization_id=getattr(user, "organization_id", None),
         from_status=from_status,
         to_status=to_status,
@@ -213,10 +212,7 @@ def _check_destination(
     accepting new ones; the plan may assign to a provider that is full (it knows why)."""
     intake = ProviderIntake.objects.filter(organization=provider).first()
     field = "receiving_provider"
-    if (
-        provider.kind not in (OrganizationKind.CS_PROVIDER, OrganizationKind.ECM_PROVIDER)
-        or not provider.is_active
-    ):
+    if provider.kind not in permissions.INTAKE_ORGANIZATION_KINDS or not provider.is_active:
         raise _fail(
             "Choose a Community Supports provider.",
             errors.ROUTING_INVALID,
@@ -377,7 +373,7 @@ def referral_create(
         referrer_kind=referrer.kind,
         referring_organization=referring_org,
         referring_user=actor if referring_org is not None else None,
-        referrer_name=referrer.name.strip()[:200] or (actor.get_full_name() if referring_org else ""),
+        referrer_name=referrer.name.strip()[:200] or (str(actor)[:200] if referring_org else ""),
         referrer_phone=normalize_phone(referrer.phone)[:10],
         referrer_email=referrer.email.strip().lower(),
         referrer_relationship=referrer.relationship.strip()[:100],
@@ -1178,9 +1174,7 @@ def referral_refer_onward(
             channel=Channel.CS_TO_CS,
             plan=referral.plan,
             member_details=_details_from(referral),
-            referrer=ReferrerDetails(
-                kind=ReferrerKind.CS_PROVIDER, name=actor.get_full_name() or actor.email, email=actor.email
-            ),
+            referrer=ReferrerDetails(kind=ReferrerKind.CS_PROVIDER, name=str(actor), email=actor.email),
             service_key="" if ecm else service_key,
             receiving_provider=None if ecm else receiving_provider,
             kind=Referral.Kind.ECM if ecm else Referral.Kind.COMMUNITY_SUPPORT,
@@ -1311,18 +1305,6 @@ def referral_reminders_send(*, now: datetime | None = None, batch_size: int = 10
 # Appended with the intake pages. Who may edit: the provider's leadership (PROVIDER_LEADERSHIP_ROLES) for
 # their own CS or ECM provider organization.
 
-INTAKE_ORGANIZATION_KINDS = (OrganizationKind.CS_PROVIDER, OrganizationKind.ECM_PROVIDER)
-
-
-def provider_intake_editable_by(user: Any, organization: Organization) -> bool:
-    return (
-        getattr(user, "is_authenticated", False)
-        and not user.is_plan_staff
-        and user.organization_id == organization.pk
-        and organization.kind in INTAKE_ORGANIZATION_KINDS
-        and user.has_role(*permissions.PROVIDER_LEADERSHIP_ROLES)
-    )
-
 
 @transaction.atomic
 def provider_intake_update(
@@ -1339,7 +1321,7 @@ def provider_intake_update(
     """Set which Community Supports (catalog keys) and counties (names; none = every county) the provider
     takes referrals for, its intake contacts, and whether it accepts new referrals now. Referrers pick
     from this (`selectors.referral_destinations`); `_check_destination` enforces it."""
-    if not provider_intake_editable_by(actor, organization):
+    if not permissions.can_edit_provider_intake(actor, organization):
         raise PermissionDeniedError("Only your organization's leadership changes its referral intake.")
     problems: list[FieldError] = []
     service_keys = sorted({s.strip() for s in services if s and s.strip()})

@@ -191,6 +191,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
         **list_context(request, qs),
         "form": form,
         "can_export": _can_export_all(user) or filters.box == "sent",
+        "can_assign": permissions.can_manage_plan_referrals(user),
         "export_mine_only": not _can_export_all(user),
         "can_make_referrals": permissions.can_make_referrals(user),
         "box": filters.box or "all",
@@ -224,7 +225,12 @@ def intake_queue(request: HttpRequest) -> HttpResponse:
     elif not form.is_bound:
         form = IntakeFilterForm(initial={"status": "pending"})
     qs = selectors.intake_queue(user=user, status="" if status == "all" else status)
-    context = {**list_context(request, qs), "form": form, "status": status}
+    context = {
+        **list_context(request, qs),
+        "form": form,
+        "status": status,
+        "can_edit_intake": permissions.can_edit_provider_intake(request.user, request.user.organization),
+    }
     page = context["page_obj"]
     page.object_list = [_intake_row(user, r) for r in _decorate_rows(user, list(page.object_list))]
     selectors.audit_referral_list(

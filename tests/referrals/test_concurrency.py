@@ -16,7 +16,7 @@ from tests.referrals.factories import make_referral
 
 @pytest.mark.postgres_only
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the counties for later tests
 def test_two_simultaneous_status_changes_one_wins_one_conflicts(rw):
     referral = make_referral(rw)
     barrier = threading.Barrier(2)

@@ -10,7 +10,7 @@ from cshub.core.management.commands.demo import DEMO_ROLE_HOME
 from cshub.web.views import ROLE_FOCUS
 from tests.factories import OrganizationFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
