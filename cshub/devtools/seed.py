@@ -79,6 +79,12 @@ class SeedResult:
     ecm_assignments: int = 0
     care_relationships: int = 0
     program_enrollments: int = 0
+    referrals: int = 0
+    referral_status: dict[str, int] = field(default_factory=dict)
+    referral_channel: dict[str, int] = field(default_factory=dict)
+    referral_rows: dict[str, int] = field(default_factory=dict)  # by model: events, attempts, checks, ...
+    referral_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     member_seconds: float = 0.0  # members, spans, assignments: generation, writing and index rebuild
     phases: dict[str, float] = field(default_factory=dict)
@@ -97,7 +103,22 @@ class SeedResult:
             f"  eligibility spans: {self.eligibility_spans:,}; ECM assignments: {self.ecm_assignments:,}; "
             f"care relationships: {self.care_relationships:,}; program enrollments: "
             f"{self.program_enrollments:,}\n"
-            f"  time: {', '.join(f'{name} {sec:.1f} s' for name, sec in self.phases.items())}"
+            + self._referral_summary()
+            + f"  time: {', '.join(f'{name} {sec:.1f} s' for name, sec in self.phases.items())}"
+            + "".join(f"\n  note: {note}" for note in self.notes)
+        )
+
+    def _referral_summary(self) -> str:
+        if not self.referral_rows:
+            return ""
+        rows = self.referral_rows
+        other = ", ".join(f"{n:,} {name}" for name, n in rows.items() if name != "Referral")
+        statuses = ", ".join(f"{k} {n:,}" for k, n in sorted(self.referral_status.items()))
+        channels = ", ".join(f"{k} {n:,}" for k, n in sorted(self.referral_channel.items()))
+        return (
+            f"  referrals: {self.referrals:,} in {self.referral_seconds:.1f} s; {other}\n"
+            f"    by status: {statuses}\n"
+            f"    by channel: {channels}\n"
         )
 
 
@@ -506,10 +527,12 @@ class _CopyWriter:
 
     method = "COPY"
 
-    def __init__(self) -> None:
+    def __init__(self, *, maxsize: int = 2) -> None:
+        """`maxsize` chunks may wait in the queue (0: any number, for a caller that queues a whole batch and
+        generates the next one while it is written)."""
         connection.ensure_connection()
         self._conn = connection.connection  # Django's psycopg 3 connection, inside the seed's transaction
-        self._queue: queue.Queue[tuple[str, list[tuple[Any, ...]]] | None] = queue.Queue(maxsize=2)
+        self._queue: queue.Queue[tuple[str, list[tuple[Any, ...]]] | None] = queue.Queue(maxsize=maxsize)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="cshub-seed-copy", daemon=True)
         self._thread.start()
@@ -864,6 +887,7 @@ class _MemberCounts:
     ecm: int = 0
     care: int = 0
     programs: int = 0
+    first_id: int = 0  # the members' ids are first_id .. first_id + members - 1
 
 
 class _MemberGenerator:
@@ -1132,17 +1156,25 @@ def _say(stdout: TextIO | None, text: str) -> None:
 
 
 def seed(
-    *, members: int, providers: int, seed: int, plans: int = 2, stdout: TextIO | None = None
+    *,
+    members: int,
+    providers: int,
+    seed: int,
+    plans: int = 2,
+    referrals: int | None = None,
+    stdout: TextIO | None = None,
 ) -> SeedResult:
     """Create `plans` plans, about `providers` provider organizations and `members` members with their
-    eligibility spans, ECM assignments, care relationships and program enrollments, all in one transaction.
+    eligibility spans, ECM assignments, care relationships and program enrollments, all in one transaction;
+    then, when the service catalog is loaded, provider intakes and `referrals` referrals with their history
+    (default: 5% of the members, at most 300,000; see cshub/devtools/seed_referrals.py).
 
     Running it again with the same seed changes nothing (`already_seeded` is set); a database seeded with
     another seed is refused (SeedError): call `reset` first."""
     if not 0 <= seed <= _MAX_SEED:
         raise SeedError(f"--seed must be between 0 and {_MAX_SEED}")
-    if members < 0 or providers < 0 or plans < 1:
-        raise SeedError("--members and --providers must be 0 or more, --plans at least 1")
+    if members < 0 or providers < 0 or plans < 1 or (referrals is not None and referrals < 0):
+        raise SeedError("--members, --providers and --referrals must be 0 or more, --plans at least 1")
     started = time.perf_counter()
     result = SeedResult(seed=seed)
     is_pg = connection.vendor == "postgresql"
@@ -1177,13 +1209,62 @@ def seed(
             members=members, seed=seed, orgs=orgs, county_ids=county_ids, result=result, stdout=stdout
         )
         result.member_seconds = time.perf_counter() - member_started
+        _seed_referrals(
+            seed=seed,
+            count=default_referrals(members) if referrals is None else referrals,
+            orgs=orgs,
+            county_ids=county_ids,
+            counts=counts,
+            result=result,
+            stdout=stdout,
+        )
     result.members = counts.members
     result.eligibility_spans = counts.spans
     result.ecm_assignments = counts.ecm
-    result.care_relationships = counts.care
+    result.care_relationships = counts.care + result.referral_rows.get("CareRelationship", 0)
     result.program_enrollments = counts.programs
     result.seconds = time.perf_counter() - started
     return result
+
+
+def default_referrals(members: int) -> int:
+    from cshub.devtools.seed_referrals import default_referrals as default
+
+    return default(members)
+
+
+def _seed_referrals(
+    *,
+    seed: int,
+    count: int,
+    orgs: _Orgs,
+    county_ids: list[int],
+    counts: _MemberCounts,
+    result: SeedResult,
+    stdout: TextIO | None,
+) -> None:
+    """Provider intakes and referrals (cshub/devtools/seed_referrals.py), when the catalog is loaded."""
+    from cshub.devtools.seed_referrals import seed_referrals  # it builds on this module
+
+    started = time.perf_counter()
+    outcome = seed_referrals(
+        seed=seed,
+        count=count,
+        orgs=orgs,
+        county_ids=county_ids,
+        first_member=counts.first_id,
+        members=counts.members,
+        stdout=stdout,
+    )
+    result.referrals = outcome.referrals
+    result.referral_status = dict(sorted(outcome.by_status.items()))
+    result.referral_channel = dict(sorted(outcome.by_channel.items()))
+    result.referral_rows = outcome.rows
+    result.referral_seconds = outcome.seconds
+    result.notes += outcome.notes
+    if outcome.rows:
+        result.phases["referrals"] = time.perf_counter() - started
+        result.phases.update({f"referrals: {name}": sec for name, sec in outcome.phases.items()})
 
 
 def _county_ids() -> list[int]:
@@ -1220,6 +1301,7 @@ def _write_members(
         else:
             cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(MEMBERS.db_table)}")  # noqa: S608
             first_id = (cursor.fetchone()[0] or 0) + 1
+    counts.first_id = first_id
     generator = _MemberGenerator(
         seed=seed, orgs=orgs, county_ids=county_ids, first_id=first_id, taken_cins=taken
     )
@@ -1257,6 +1339,35 @@ def _write_members(
     return counts
 
 
+def _reset_referrals(in_range: dict[str, Any], stdout: TextIO | None) -> Counter[str]:
+    """The seeded referrals with their history, enrollments, consents and provider intakes; their files are
+    removed from the storage once the deletion commits."""
+    from django.core.files.storage import default_storage
+
+    from cshub.members import models as member_models
+    from cshub.referrals.models import Enrollment, ProviderIntake, Referral, ReferralDocument
+
+    deleted: Counter[str] = Counter()
+    files = list(ReferralDocument.objects.filter(**in_range).exclude(file="").values_list("file", flat=True))
+    deleted[Enrollment._meta.label] += Enrollment.objects.filter(**in_range).delete()[0]
+    consent = getattr(member_models, "Consent", None)
+    if consent is not None:
+        deleted[consent._meta.label] += consent.objects.filter(**in_range).delete()[0]
+    referrals = Referral.objects.filter(**in_range).order_by("pk").values_list("pk", flat=True)
+    last = 0
+    while pks := list(referrals.filter(pk__gt=last)[:20_000]):
+        last = pks[-1]
+        try:
+            _total, by_model = Referral.objects.filter(pk__in=pks).delete()
+        except ProtectedError as exc:
+            raise SeedError(f"Seeded referrals are still referenced: {exc.args[0]}") from exc
+        deleted.update(by_model)
+        _say(stdout, f"  deleted {deleted[Referral._meta.label]:,} referrals")
+    deleted.update(ProviderIntake.objects.filter(**in_range).delete()[1])
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+    return deleted
+
+
 def reset(*, stdout: TextIO | None = None) -> dict[str, int]:
     """Delete everything the seeder made (any seed): members and their rows, then the seeded organizations.
     Rows made by anyone else are kept; if they depend on seeded rows (a user of a seeded organization, say),
@@ -1274,6 +1385,7 @@ def reset(*, stdout: TextIO | None = None) -> dict[str, int]:
                     f"Users belong to seeded organizations ({', '.join(users)}); move or delete them before "
                     "--reset."
                 )
+            deleted.update(_reset_referrals(in_range, stdout))
             for model in (CareRelationship, EcmAssignment, ProgramEnrollment, EligibilitySpan):
                 deleted[model._meta.label] += model.objects.filter(**in_range).delete()[0]
             # Members in chunks: the collector then also removes rows other apps hang on them.

@@ -1,6 +1,6 @@
-"""`cshub seed`: deterministic synthetic California data (plans, providers, members).
+"""`cshub seed`: deterministic synthetic California data (plans, providers, members, referrals).
 
-The generator itself is cshub/devtools/seed.py."""
+The generator itself is cshub/devtools/seed.py (referrals: cshub/devtools/seed_referrals.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from cshub.devtools.seed import SeedError, reset, seed
 
 class Command(BaseCommand):
     help = (
-        "Generate deterministic synthetic California data: plans, providers and members with eligibility. "
+        "Generate deterministic synthetic California data: plans, providers, members with eligibility and, "
+        "when the service catalog is loaded, referrals in every state. "
         "The same arguments always give the same data."
     )
 
@@ -24,6 +25,13 @@ class Command(BaseCommand):
             "--providers", type=int, default=20, help="provider organizations of all kinds (default 20)"
         )
         parser.add_argument("--plans", type=int, default=2, help="managed care plans (default 2)")
+        parser.add_argument(
+            "--referrals",
+            type=int,
+            default=None,
+            help="referrals with their history (default 5%% of the members, at most 300,000; "
+            "needs the service catalog: cshub catalog load)",
+        )
         parser.add_argument("--seed", type=int, default=2026, help="random seed, 0 to 2**32-1 (default 2026)")
         parser.add_argument(
             "--reset", action="store_true", help="delete previously seeded data first (other data is kept)"
@@ -40,6 +48,7 @@ class Command(BaseCommand):
                 members=opts["members"],
                 providers=opts["providers"],
                 plans=opts["plans"],
+                referrals=opts["referrals"],
                 seed=opts["seed"],
                 stdout=self.stdout,
             )
