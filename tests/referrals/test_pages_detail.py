@@ -179,7 +179,7 @@ def test_r5_status_change_through_the_page_records_who_when_and_why(client, rw, 
     assert "is now Accepted" in html  # the flash message
     status_events = [row for row in page.context["events"] if row["event"].kind == "status"]
     assert [(row["from"], row["to"], row["who"]) for row in status_events] == [
-        ("Pending", "Accepted", rw.bob.get_full_name() or rw.bob.email)
+        ("Pending", "Accepted", str(rw.bob))
     ]
 
 
