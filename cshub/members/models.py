@@ -277,6 +277,15 @@ class Consent(MemberDocumentation):
     def __str__(self) -> str:
         return f"Consent {self.uuid} signed {self.signed_on}"
 
+    @staticmethod
+    def in_force_on(day: date) -> Q:
+        """`status_on(day) == ACTIVE` as a query (the same rule, for filtering many consents at once)."""
+        return (
+            Q(signed_on__lte=day)
+            & (Q(expires_on__isnull=True) | Q(expires_on__gte=day))
+            & (Q(revoked_on__isnull=True) | Q(revoked_on__gt=day))
+        )
+
     def status_on(self, day: date) -> str:
         if self.revoked_on is not None and self.revoked_on <= day:
             return self.Status.REVOKED

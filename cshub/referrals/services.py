@@ -1026,12 +1026,9 @@ def consent_problem(*, member: Member, organization_id: int, on: date) -> str | 
     None when a consent recorded by the provider is in force on `on`."""
     from cshub.members.models import Consent
 
-    in_force = (
-        Consent.objects.filter(member=member, organization_id=organization_id, signed_on__lte=on)
-        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=on))
-        .filter(Q(revoked_on__isnull=True) | Q(revoked_on__gt=on))
-    )
-    if in_force.exists():
+    if Consent.objects.filter(
+        Consent.in_force_on(on), member=member, organization_id=organization_id
+    ).exists():
         return None
     return (
         "Record the member's consent and release of information first (rule R4); "

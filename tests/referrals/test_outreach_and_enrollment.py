@@ -334,3 +334,30 @@ def test_r6_reminder_interval_is_a_setting(rw, settings):
     settings.CSHUB_REFERRAL_REMINDER_DAYS = 30
     make_referral(rw, received_at=dt.datetime(2026, 11, 2, 17, 0, tzinfo=dt.UTC))
     assert services.referral_reminders_send() == 0
+
+
+@pytest.mark.parametrize(
+    ("expires_on", "revoked_on", "in_force"),
+    [
+        (None, None, True),
+        (dt.date(2026, 11, 10), None, True),  # expires that day: still in force
+        (dt.date(2026, 11, 9), None, False),
+        (None, dt.date(2026, 11, 10), False),  # revoked that day
+        (None, dt.date(2026, 11, 11), True),
+    ],
+)
+def test_r4_consent_in_force_query_agrees_with_the_consent_status(rw, expires_on, revoked_on, in_force):
+    consent = Consent.objects.create(
+        member=rw.member_a,
+        organization=rw.provider_a,
+        scopes=["cs_services"],
+        recipients="Golden State Health Plan",
+        signed_on=dt.date(2026, 11, 1),
+        expires_on=expires_on,
+        revoked_on=revoked_on,
+    )
+    day = dt.date(2026, 11, 10)
+    assert (consent.status_on(day) == Consent.Status.ACTIVE) is in_force
+    assert Consent.objects.filter(Consent.in_force_on(day), pk=consent.pk).exists() is in_force
+    problem = services.consent_problem(member=rw.member_a, organization_id=rw.provider_a.pk, on=day)
+    assert (problem is None) is in_force
