@@ -361,3 +361,14 @@ def test_r4_consent_in_force_query_agrees_with_the_consent_status(rw, expires_on
     assert Consent.objects.filter(Consent.in_force_on(day), pk=consent.pk).exists() is in_force
     problem = services.consent_problem(member=rw.member_a, organization_id=rw.provider_a.pk, on=day)
     assert (problem is None) is in_force
+
+
+def test_r6_the_hourly_worker_job_sends_the_reminders_once(rw):
+    from huey.contrib.djhuey import HUEY
+
+    from cshub.referrals import tasks
+
+    make_referral(rw, received_at=dt.datetime(2026, 11, 2, 17, 0, tzinfo=dt.UTC))
+    assert "send_referral_reminders" in [t.name for t in HUEY._registry.periodic_tasks]
+    assert tasks.send_referral_reminders.call_local() == 1
+    assert tasks.send_referral_reminders.call_local() == 0
