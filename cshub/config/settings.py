@@ -205,6 +205,11 @@ else:
 # The public self-referral form: successful submissions per client address, "count/period" with the
 # period in s, m, h or d. Over the limit the form answers 429 until the period ends.
 CSHUB_SELF_REFERRAL_RATE_LIMIT = os.environ.get("CSHUB_SELF_REFERRAL_RATE_LIMIT", "5/h")
+# Rule R6: a referral whose status has not changed for this many days reminds the provider (and the member
+# when email is their preferred contact).
+CSHUB_REFERRAL_REMINDER_DAYS = int(os.environ.get("CSHUB_REFERRAL_REMINDER_DAYS", "7"))
+# The largest document accepted (faxes, signed consents, attachments), checked by cshub.core.uploads.
+CSHUB_UPLOAD_MAX_BYTES = int(os.environ.get("CSHUB_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 
 # --- Files, static, i18n --------------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -33,7 +33,7 @@ class CheckedUpload:
 
 
 def max_upload_bytes() -> int:
-    return int(getattr(settings, "CSHUB_UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+    return int(settings.CSHUB_UPLOAD_MAX_BYTES)
 
 
 def sniff_content_type(head: bytes) -> str | None:

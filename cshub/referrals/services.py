@@ -1247,7 +1247,7 @@ def _ecm_referral_check(referral: Referral, *, actor: Any) -> None:
 
 
 def reminder_interval_days() -> int:
-    return int(getattr(settings, "CSHUB_REFERRAL_REMINDER_DAYS", 7))
+    return int(settings.CSHUB_REFERRAL_REMINDER_DAYS)
 
 
 def referral_reminders_send(*, now: datetime | None = None, batch_size: int = 1000) -> int:
