@@ -172,6 +172,9 @@ class Referral(BaseModel):
                 fields=["receiving_provider", "status", "received_at"], name="referral_provider_queue"
             ),
             models.Index(fields=["referring_organization", "received_at"], name="referral_referrer"),
+            # lists of one provider's referrals newest first (the received box, with or without a status)
+            models.Index(fields=["receiving_provider", "received_at"], name="referral_provider_received"),
+            models.Index(fields=["plan", "received_at"], name="referral_plan_received"),
             models.Index(fields=["plan", "status", "received_at"], name="referral_plan_queue"),
             models.Index(fields=["member", "service"], name="referral_member_service"),
             models.Index(fields=["status", "status_changed_at"], name="referral_status_age"),

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from cshub.accounts.models import Organization
@@ -138,9 +139,16 @@ def referral_list(*, user: object, filters: ReferralFilters) -> QuerySet[Referra
         qs = qs.filter(received_at__lte=clock.end_of_day(filters.received_to))
     if filters.duplicates:
         qs = qs.filter(duplicate_of__isnull=False)
-    return qs.annotate(attempt_count=Count("outreach_attempts", distinct=True)).order_by(
-        "-received_at", "-id"
+    # A correlated count, not a JOIN + GROUP BY over every selected column: PostgreSQL then reads the page's
+    # rows from the (provider, received_at) index and counts attempts for those rows only.
+    attempts = (
+        OutreachAttempt.objects.filter(referral=OuterRef("pk"))
+        .order_by()
+        .values("referral")
+        .annotate(n=Count("id"))
+        .values("n")
     )
+    return qs.annotate(attempt_count=Coalesce(Subquery(attempts), 0)).order_by("-received_at", "-id")
 
 
 def audit_referral_list(*, user: object, referrals: list[Referral], purpose: str, filters: object) -> None:
