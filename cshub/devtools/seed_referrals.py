@@ -566,12 +566,16 @@ _MATCHED, _LETTER, _DOCUMENT = (
 def _pdf_text(text: str) -> str:
     """A PDF string literal's content in the Windows-1252 repertoire of the standard fonts (WinAnsiEncoding):
     "Fernández" stays as is, characters beyond it lose their accents or are left out."""
-    kept = "".join(
-        ch
-        if ch.encode("cp1252", "ignore")
-        else unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-        for ch in text
-    )
+    try:
+        text.encode("cp1252")
+        kept = text
+    except UnicodeEncodeError:
+        kept = "".join(
+            ch
+            if ch.encode("cp1252", "ignore")
+            else unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+            for ch in text
+        )
     return kept.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
@@ -1119,7 +1123,7 @@ class _Generator:
         from_status: str = "",
         to_status: str = "",
         reason: str = "",
-        detail: dict | None = None,
+        detail: dict | str | None = None,
     ) -> None:
         local[EVENTS].append(
             [
@@ -1131,7 +1135,7 @@ class _Generator:
                 from_status,
                 to_status,
                 reason[:300],
-                detail or {},
+                "{}" if detail is None else detail,  # JSON text, or a dict finished with the chunk
             ]
         )
         if at > ref.updated:
@@ -1300,6 +1304,7 @@ class _Generator:
                     modality == "telehealth",
                 ]
             )
+            ts_at = at.isoformat()
             recorded = max(recorded, at + timedelta(minutes=5 + int(self.rand() * 90)))
             if recorded >= HORIZON:
                 raise _TooLate
@@ -1309,7 +1314,7 @@ class _Generator:
                 ReferralEvent.Kind.OUTREACH,
                 recorded,
                 provider,
-                detail={"modality": modality, "outcome": outcome, "attempted_at": at.isoformat()},
+                detail=f'{{"modality": "{modality}", "outcome": "{outcome}", "attempted_at": "{ts_at}"}}',
             )
             if ref.status == INITIAL_STATUS:
                 self.move(ref, local, "accepted", recorded, "provider", "Outreach started")
@@ -2068,6 +2073,8 @@ class _Writer:
             if row[0].__class__ is _Ref:
                 row[0] = row[0].id
             kind, detail = row[2], row[8]
+            if detail.__class__ is str:
+                continue
             if kind == _MATCHED:
                 detail = {"cin": cins.get(row[0], "")}
             elif kind == _LETTER:
