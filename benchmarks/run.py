@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import seed_members
+from benchmarks import referral_api, seed_members
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADER = (
@@ -32,12 +32,36 @@ def _seed_members(args: argparse.Namespace) -> str:
         members=members,
         providers=args.providers or seed_members.PROVIDERS,
         admin_url=args.admin_url,
-        database=args.database,
+        database=args.database or seed_members.DEFAULT_DATABASE,
     )
     return seed_members.report(outcome)
 
 
-BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {"seed_members": _seed_members}
+def _referral_api(args: argparse.Namespace) -> str:
+    members = args.members or referral_api.MEMBERS
+    referrals = args.referrals if args.referrals is not None else referral_api.REFERRALS
+    database = args.database or referral_api.DEFAULT_DATABASE
+    what = "the existing database" if args.reuse else f"{members:,} members and {referrals:,} referrals"
+    print(f"referral_api: {what} in {database!r} ...", flush=True)
+    outcome = referral_api.run(
+        admin_url=args.admin_url,
+        database=database,
+        members=members,
+        providers=args.providers or referral_api.PROVIDERS,
+        referrals=referrals,
+        reuse=args.reuse,
+        clients=args.clients,
+        duration=args.duration,
+        only=args.scenario or None,
+        proposed=not args.as_built_only,
+    )
+    return referral_api.report(outcome)
+
+
+BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
+    "seed_members": _seed_members,
+    "referral_api": _referral_api,
+}
 
 
 def record(name: str, section: str, path: Path = RESULTS) -> None:
@@ -55,7 +79,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, help=f"members to seed (default {seed_members.MEMBERS:,})")
     parser.add_argument("--providers", type=int, help=f"providers to seed (default {seed_members.PROVIDERS})")
     parser.add_argument("--admin-url", default=seed_members.DEFAULT_ADMIN_URL, help="PostgreSQL server URL")
-    parser.add_argument("--database", default=seed_members.DEFAULT_DATABASE, help="database to (re)create")
+    parser.add_argument(
+        "--database",
+        help=f"database to (re)create (default {seed_members.DEFAULT_DATABASE}; "
+        f"referral_api: {referral_api.DEFAULT_DATABASE})",
+    )
+    parser.add_argument(
+        "--referrals", type=int, help=f"referral_api: referrals to seed (default {referral_api.REFERRALS:,})"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="referral_api: keep the seeded database, only measure"
+    )
+    parser.add_argument(
+        "--clients", type=int, default=referral_api.CLIENTS, help="referral_api: concurrent users"
+    )
+    parser.add_argument(
+        "--duration", type=float, default=referral_api.DURATION, help="referral_api: seconds measured per run"
+    )
+    parser.add_argument(
+        "--as-built-only", action="store_true", help="referral_api: skip the run with the proposed fix"
+    )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        help=f"referral_api: only these ({', '.join(referral_api.SCENARIO_LABELS)})",
+    )
     parser.add_argument("--no-write", action="store_true", help="print the figures, leave RESULTS.md alone")
     args = parser.parse_args(argv)
     if unknown := [n for n in args.names if n not in BENCHMARKS]:
