@@ -4,9 +4,7 @@ users, on PostgreSQL, served as `cshub serve` serves them (waitress, one process
 Target (DESIGN.md, "Scale and performance targets"): work queues, member search, referral list API: p95 under
 150 ms at 50 concurrent users on a 2-core machine.
 
-Each endpoint is measured three ways: the code as built, with the fixes benchmarks/RESULTS.md proposes applied
-in the server process (and their indexes created for the run, dropped after), and with those fixes on two
-server processes.
+Each endpoint is measured on `cshub serve` as shipped (one process) and on two such processes.
 
 The database is dropped, created, migrated, given the catalog and seeded with `cshub seed` at the plan size of
 DESIGN.md (1.5 M members, 500 providers, 300,000 referrals; smaller with --members/--referrals); the seed is
@@ -71,7 +69,7 @@ SEED = 2026
 class Run:
     scenario: str
     load: str
-    variant: str = "as built"
+    variant: str = "1 process"
     latencies: list[float] = field(default_factory=list)  # seconds
     errors: dict[str, int] = field(default_factory=dict)  # HTTP status or exception -> count
     seconds: float = 0.0
@@ -215,13 +213,11 @@ def _keys_child() -> None:
     print(json.dumps({"providers": providers, "plans": plans}))
 
 
-def _explain_child(kind: str, proposed: bool = False) -> None:
+def _explain_child(kind: str) -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of the SQL behind one scenario, as its API runs it, for its first caller."""
     import django
 
     django.setup()
-    if proposed:
-        _apply_proposal()
     from django.db import connection
 
     from cshub.accounts.models import ApiKey
@@ -265,156 +261,6 @@ def _explain_child(kind: str, proposed: bool = False) -> None:
     print(json.dumps(out))
 
 
-# --- the proposed fix, measured beside the code as it is -------------------------------------------------
-
-# Indexes that match the lists' ORDER BY received_at DESC within a plan and within a receiving provider.
-PROPOSED_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS bench_referral_plan_received "
-    "ON referrals_referral (plan_id, received_at DESC, id DESC)",
-    "CREATE INDEX IF NOT EXISTS bench_referral_provider_received "
-    "ON referrals_referral (receiving_provider_id, received_at DESC, id DESC)",
-)
-DROP_PROPOSED_INDEXES = (
-    "DROP INDEX IF EXISTS bench_referral_plan_received",
-    "DROP INDEX IF EXISTS bench_referral_provider_received",
-)
-
-
-def _apply_proposal() -> None:
-    """What benchmarks/RESULTS.md proposes for cshub/referrals/selectors.py, applied in this process only:
-    the related rows of a page are fetched by prefetch_related (one small query per relation) instead of a
-    seven-way join, and the outreach attempt count is a subquery per row instead of a GROUP BY over every
-    referral in scope. Same filters and order as `selectors.referral_list`."""
-    from django.db.models import Count, OuterRef, Q, Subquery
-    from django.db.models.functions import Coalesce
-
-    from cshub.core import clock
-    from cshub.referrals import selectors
-    from cshub.referrals.models import OutreachAttempt, Referral
-    from cshub.referrals.workflow import workflow
-
-    relations = (
-        "plan",
-        "service",
-        "receiving_provider",
-        "referring_organization",
-        "member",
-        "member_county",
-        "duplicate_of",
-    )
-
-    def with_relations(qs: Any) -> Any:
-        return qs.prefetch_related(*relations)
-
-    def referral_list(*, user: object, filters: Any) -> Any:
-        qs = with_relations(selectors.referral_queryset_for(user))
-        org = getattr(user, "organization_id", None)
-        wf = workflow()
-        if filters.box == "received":
-            qs = qs.filter(receiving_provider_id=org)
-        elif filters.box == "sent":
-            qs = qs.filter(referring_organization_id=org)
-        elif filters.box == "unassigned":
-            qs = qs.filter(receiving_provider__isnull=True, kind=Referral.Kind.COMMUNITY_SUPPORT)
-            qs = qs.filter(status__in=wf.open_statuses)
-        if filters.status == "open":
-            qs = qs.filter(status__in=wf.open_statuses)
-        elif filters.status == "closed":
-            qs = qs.filter(status__in=wf.closed_statuses)
-        elif filters.status:
-            qs = qs.filter(status=filters.status)
-        if filters.service:
-            qs = qs.filter(service__key=filters.service)
-        if filters.channel:
-            qs = qs.filter(channel=filters.channel)
-        if filters.q:
-            term = filters.q.strip()
-            qs = qs.filter(
-                Q(number__iexact=term) | Q(member_last_name__iexact=term) | Q(member_cin__iexact=term)
-            )
-        if filters.received_from:
-            qs = qs.filter(received_at__gte=clock.start_of_day(filters.received_from))
-        if filters.received_to:
-            qs = qs.filter(received_at__lte=clock.end_of_day(filters.received_to))
-        if filters.duplicates:
-            qs = qs.filter(duplicate_of__isnull=False)
-        attempts = (
-            OutreachAttempt.objects.filter(referral=OuterRef("pk"))
-            .order_by()
-            .values("referral")
-            .annotate(n=Count("*"))
-            .values("n")
-        )
-        return qs.annotate(attempt_count=Coalesce(Subquery(attempts), 0)).order_by("-received_at", "-id")
-
-    selectors._with_relations = with_relations
-    selectors.referral_list = referral_list
-    _apply_member_search_proposal()
-
-
-def _apply_member_search_proposal() -> None:
-    """The proposal for cshub/members/selectors.py `member_search`: a search by ID finds the member ids first
-    (the CIN's unique index, the plan member id's index) instead of `EXISTS(…) OR cin = …`, which PostgreSQL
-    can only evaluate row by row over every member in scope. Otherwise the same function."""
-    from django.db.models import Exists, OuterRef, Q
-
-    from cshub.members import selectors as member_selectors
-    from cshub.members.models import EligibilitySpan, Member
-
-    def member_search(
-        *,
-        user: object,
-        member_id: str = "",
-        last_name: str = "",
-        first_name: str = "",
-        date_of_birth: Any = None,
-        county: str = "",
-        eligible_on: Any = None,
-    ) -> Any:
-        qs = member_selectors.member_queryset_for(user).select_related("county")
-        if member_id:
-            member_id = member_id.strip()
-            spans = EligibilitySpan.objects.filter(plan_member_id=member_id)
-            if user.is_plan_staff:
-                spans = spans.filter(plan_id=user.organization_id)
-            ids = set(spans.values_list("member_id", flat=True))
-            if member_selectors.CIN_RE.match(member_id):
-                ids |= set(Member.objects.filter(cin=member_id.upper()).values_list("id", flat=True))
-            qs = qs.filter(pk__in=ids)
-        if last_name:
-            qs = qs.filter(last_name__iexact=last_name.strip())
-        if first_name:
-            qs = qs.filter(first_name__istartswith=first_name.strip())
-        if date_of_birth:
-            qs = qs.filter(date_of_birth=date_of_birth)
-        if county:
-            qs = qs.filter(county__name=county)
-        if eligible_on:
-            spans = (
-                member_selectors._spans_visible_to(user)
-                .filter(member=OuterRef("pk"), start_date__lte=eligible_on)
-                .filter(Q(end_date__isnull=True) | Q(end_date__gte=eligible_on))
-            )
-            qs = qs.filter(Exists(spans))
-        return qs.order_by("last_name", "first_name", "date_of_birth", "id")
-
-    member_selectors.member_search = member_search
-
-
-def _serve_child(port: int, proposed: bool) -> None:
-    """What `cshub serve --no-collectstatic` does (waitress, the same threads), with the proposal applied."""
-    import django
-
-    django.setup()
-    if proposed:
-        _apply_proposal()
-    from waitress import serve as waitress_serve
-
-    from cshub.config.wsgi import application
-
-    waitress_serve(application, host="127.0.0.1", port=port, threads=SERVER_THREADS, ident="cshub")
-
-
 # --- the server and the clients --------------------------------------------------------------------------
 
 
@@ -424,22 +270,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(url: str, port: int, *, proposed: bool = False) -> subprocess.Popen[bytes]:
+def serve(url: str, port: int) -> subprocess.Popen[bytes]:
     env = _env(url)
     env.pop("CSHUB_DEBUG", None)
-    if proposed:
-        command = ["-m", "benchmarks.referral_api", "--serve-child", str(port)]
-    else:
-        command = [
-            "-m",
-            "cshub",
-            "serve",
-            "--port",
-            str(port),
-            "--threads",
-            str(SERVER_THREADS),
-            "--no-collectstatic",
-        ]
+    command = [
+        "-m",
+        "cshub",
+        "serve",
+        "--port",
+        str(port),
+        "--threads",
+        str(SERVER_THREADS),
+        "--no-collectstatic",
+    ]
     server = subprocess.Popen(
         [sys.executable, *command],
         cwd=seed_members.ROOT,
@@ -469,7 +312,7 @@ def drive(
     requests: Callable[[int, random.Random], Request],
     *,
     load: str,
-    variant: str = "as built",
+    variant: str = "1 process",
     clients: int,
     duration: float,
     warmup: float,
@@ -594,7 +437,7 @@ def run(
     clients: int = CLIENTS,
     duration: float = DURATION,
     only: list[str] | None = None,
-    proposed: bool = True,
+    two_processes: bool = True,
 ) -> Outcome:
     started_at = datetime.now(UTC)
     load_before = os.getloadavg()
@@ -628,22 +471,12 @@ def run(
     requests = scenarios(keys)
     runs: list[Run] = []
     explains: dict[str, dict[str, list[str]]] = {}
-    # (label, the proposal applied, web server processes): the code as it is, the proposal, and the proposal
-    # on two server processes (stateless web nodes, DESIGN.md) with the clients spread over them.
-    variants = [("as built", False, 1)]
-    if proposed:
-        variants += [("proposed", True, 1), ("proposed, 2 processes", True, 2)]
-    with psycopg.connect(url, autocommit=True) as conn:
-        for statement in DROP_PROPOSED_INDEXES:
-            conn.execute(statement)
-    for variant, patched, processes in variants:
-        if patched:
-            with psycopg.connect(url, autocommit=True) as conn:
-                for statement in PROPOSED_INDEXES:
-                    conn.execute(statement)
-                conn.execute("ANALYZE referrals_referral")
+    # (label, web server processes): `cshub serve` as shipped, and two of them (stateless web nodes,
+    # DESIGN.md) with the clients spread over them.
+    variants = [("1 process", 1)] + ([("2 processes", 2)] if two_processes else [])
+    for variant, processes in variants:
         ports = [_free_port() for _ in range(processes)]
-        servers = [serve(url, port, proposed=patched) for port in ports]
+        servers = [serve(url, port) for port in ports]
         try:
             for name, make in requests.items():
                 if only and name not in only:
@@ -667,16 +500,11 @@ def run(
             for server in servers:
                 server.terminate()
                 server.wait(timeout=30)
-        if processes == 1:
-            for name in ("received", "worklist", "member_search", "plan_all"):
-                if not only or name in only:
-                    args = ["-m", "benchmarks.referral_api", "--explain-child", name]
-                    explains[f"{name} ({variant})"] = json.loads(
-                        _child(args + (["proposed"] if patched else []), url)
-                    )
-    with psycopg.connect(url, autocommit=True) as conn:
-        for statement in DROP_PROPOSED_INDEXES:
-            conn.execute(statement)
+    for name in ("received", "worklist", "member_search", "plan_all"):
+        if not only or name in only:
+            explains[name] = json.loads(
+                _child(["-m", "benchmarks.referral_api", "--explain-child", name], url)
+            )
     return Outcome(
         prepared=prepared,
         keys=keys,
@@ -740,13 +568,11 @@ def report(outcome: Outcome) -> str:
         f"CS providers with the most referrals (received {sizes[0]:,}-{sizes[-1]:,} each, "
         f"{opens[0]:,}-{opens[-1]:,} open), one API key (care coordinator) each; the plans' UM reviewers "
         f"({plan_sizes}). {outcome.clients} clients for {outcome.duration:.0f} s after a {WARMUP:.0f} s "
-        "warm-up; page size 50 (the API default). Code: **as built** = `cshub serve` as shipped (waitress, "
-        f"one process, {SERVER_THREADS} threads, persistent database connections); **proposed** = the same "
-        "server with the proposed selector changes applied in its process (`_apply_proposal` in "
-        "benchmarks/referral_api.py) and the two proposed indexes created for the run; **proposed, 2 "
-        "processes** = two such servers, the clients spread over them.",
+        "warm-up; page size 50 (the API default). Server: **1 process** = `cshub serve` as shipped "
+        f"(waitress, one process, {SERVER_THREADS} threads, persistent database connections); "
+        "**2 processes** = two such servers, the clients spread over them.",
         "",
-        "| endpoint | code | load | requests | p50 | p95 | p99 | throughput | errors "
+        "| endpoint | server | load | requests | p50 | p95 | p99 | throughput | errors "
         f"| p95 target {TARGET_P95_MS:.0f} ms |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -760,9 +586,8 @@ def report(outcome: Outcome) -> str:
             f"| {verdict} |"
         )
     lines.append("")
-    for name, plans_text in outcome.explains.items():
-        scenario, _, variant = name.partition(" (")
-        lines += [f"<details><summary>EXPLAIN ANALYZE: {SCENARIO_LABELS[scenario]} ({variant}</summary>", ""]
+    for scenario, plans_text in outcome.explains.items():
+        lines += [f"<details><summary>EXPLAIN ANALYZE: {SCENARIO_LABELS[scenario]}</summary>", ""]
         for part, rows in plans_text.items():
             lines += [f"{part}:", "", "```", *rows, "```", ""]
         lines += ["</details>", ""]
@@ -782,11 +607,9 @@ def report(outcome: Outcome) -> str:
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--seed-child":
         _seed_child(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
-    elif len(sys.argv) in (3, 4) and sys.argv[1] == "--serve-child":
-        _serve_child(int(sys.argv[2]), proposed=True)
     elif sys.argv[1:] == ["--keys-child"]:
         _keys_child()
-    elif len(sys.argv) in (3, 4) and sys.argv[1] == "--explain-child":
-        _explain_child(sys.argv[2], proposed=sys.argv[3:] == ["proposed"])
+    elif len(sys.argv) == 3 and sys.argv[1] == "--explain-child":
+        _explain_child(sys.argv[2])
     else:
         sys.exit("run through: python -m benchmarks.run referral_api [--members N] [--referrals N] [--reuse]")

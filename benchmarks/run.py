@@ -53,7 +53,7 @@ def _referral_api(args: argparse.Namespace) -> str:
         clients=args.clients,
         duration=args.duration,
         only=args.scenario or None,
-        proposed=not args.as_built_only,
+        two_processes=not args.one_process,
     )
     return referral_api.report(outcome)
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         "--duration", type=float, default=referral_api.DURATION, help="referral_api: seconds measured per run"
     )
     parser.add_argument(
-        "--as-built-only", action="store_true", help="referral_api: skip the run with the proposed fix"
+        "--one-process", action="store_true", help="referral_api: skip the run on two server processes"
     )
     parser.add_argument(
         "--scenario",

@@ -8,6 +8,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from cshub.core.models import BaseModel, County
 
@@ -49,6 +50,8 @@ class Member(BaseModel):
         indexes = [
             models.Index(fields=["last_name", "first_name", "date_of_birth"], name="member_name_dob"),
             models.Index(fields=["date_of_birth"], name="member_dob"),
+            # Search by last name is case-insensitive (`iexact` is UPPER(...) = UPPER(...) on PostgreSQL).
+            models.Index(Upper("last_name"), "date_of_birth", name="member_upper_last_dob"),
         ]
 
     def __str__(self) -> str:
@@ -86,7 +89,8 @@ class EligibilitySpan(BaseModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["plan", "plan_member_id"], name="elig_plan_member_id"),
+            # Plan member id first: providers search by it across plans, plan staff within theirs.
+            models.Index(fields=["plan_member_id", "plan"], name="elig_member_id_plan"),
             models.Index(fields=["plan", "member"], name="elig_plan_member"),
         ]
 

@@ -106,14 +106,15 @@ def member_search(
     qs = member_queryset_for(user).select_related("county")
     if member_id:
         member_id = member_id.strip()
-        # A subquery, not a join: no duplicate rows, so no DISTINCT over the whole scoped set.
-        spans = EligibilitySpan.objects.filter(member=OuterRef("pk"), plan_member_id=member_id)
+        # The ids first, each from its own index (plan member id, CIN): `EXISTS(...) OR cin = ...` in one
+        # WHERE can only be tested row by row over every member in scope (benchmarks/referral_api.py).
+        spans = EligibilitySpan.objects.filter(plan_member_id=member_id)
         if user.is_plan_staff:
             spans = spans.filter(plan_id=user.organization_id)
-        id_filter = Q(Exists(spans))
+        ids = set(spans.values_list("member_id", flat=True))
         if CIN_RE.match(member_id):
-            id_filter |= Q(cin=member_id.upper())
-        qs = qs.filter(id_filter)
+            ids.update(Member.objects.filter(cin=member_id.upper()).values_list("id", flat=True))
+        qs = qs.filter(pk__in=ids)
     if last_name:
         qs = qs.filter(last_name__iexact=last_name.strip())
     if first_name:

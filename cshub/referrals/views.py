@@ -100,6 +100,9 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 # --- Referral list -------------------------------------------------------------------------------------
 
+# Exports read in chunks, so related rows are fetched per chunk (bounded IN lists on every database).
+EXPORT_CHUNK = 2000
+
 LIST_EXPORT_HEADER = [
     "number",
     "kind",
@@ -184,7 +187,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
                     "you may export the referrals you sent (Show: Sent by us)."
                 )
             qs = qs.filter(referring_user=user)
-        rows = list(qs)
+        rows = list(qs.iterator(chunk_size=EXPORT_CHUNK))  # related rows fetched per chunk
         selectors.audit_referral_list(user=user, referrals=rows, purpose="export", filters=filters)
         return csv_response("referrals.csv", LIST_EXPORT_HEADER, rows, _list_export_row)
     context = {
@@ -305,7 +308,7 @@ def outreach_worklist(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         if not _can_export_all(user):
             raise PermissionDenied("Rule D4: only leadership roles export the outreach worklist.")
-        rows = _with_progress(list(qs))
+        rows = _with_progress(list(qs.iterator(chunk_size=EXPORT_CHUNK)))
         selectors.audit_referral_list(user=user, referrals=rows, purpose="export", filters=filters)
         return csv_response("outreach_worklist.csv", WORKLIST_EXPORT_HEADER, rows, _worklist_export_row)
     context = {
