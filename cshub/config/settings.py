@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "cshub.members",
     "cshub.notifications",
     "cshub.referrals",
+    "cshub.authorizations",
     "cshub.web",
 ]
 
@@ -210,6 +211,18 @@ CSHUB_SELF_REFERRAL_RATE_LIMIT = os.environ.get("CSHUB_SELF_REFERRAL_RATE_LIMIT"
 CSHUB_REFERRAL_REMINDER_DAYS = int(os.environ.get("CSHUB_REFERRAL_REMINDER_DAYS", "7"))
 # The largest document accepted (faxes, signed consents, attachments), checked by cshub.core.uploads.
 CSHUB_UPLOAD_MAX_BYTES = int(os.environ.get("CSHUB_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+# Rule A8 (Reference Guide §8.2.2; policy_updates item 9): the regulatory clocks of authorization requests,
+# computed by cshub.authorizations.clocks on core.clock's business calendar.
+CSHUB_AUTH_EXPEDITED_HOURS = int(os.environ.get("CSHUB_AUTH_EXPEDITED_HOURS", "72"))
+CSHUB_AUTH_ROUTINE_BUSINESS_DAYS = int(os.environ.get("CSHUB_AUTH_ROUTINE_BUSINESS_DAYS", "5"))
+CSHUB_AUTH_ROUTINE_MAX_CALENDAR_DAYS = int(os.environ.get("CSHUB_AUTH_ROUTINE_MAX_CALENDAR_DAYS", "14"))
+CSHUB_AUTH_EXTENSION_MAX_CALENDAR_DAYS = int(os.environ.get("CSHUB_AUTH_EXTENSION_MAX_CALENDAR_DAYS", "14"))
+# An extension of an ongoing service asked for at least this many hours before its authorization ends is
+# an urgent concurrent review, decided within CSHUB_AUTH_CONCURRENT_REVIEW_HOURS.
+CSHUB_AUTH_CONCURRENT_NOTICE_HOURS = int(os.environ.get("CSHUB_AUTH_CONCURRENT_NOTICE_HOURS", "24"))
+CSHUB_AUTH_CONCURRENT_REVIEW_HOURS = int(os.environ.get("CSHUB_AUTH_CONCURRENT_REVIEW_HOURS", "24"))
+# The review queue colors a request amber when less than this share of its clock is left.
+CSHUB_AUTH_QUEUE_WARN_FRACTION = float(os.environ.get("CSHUB_AUTH_QUEUE_WARN_FRACTION", "0.25"))
 
 # --- Files, static, i18n --------------------------------------------------------------------------------
 STATIC_URL = "/static/"

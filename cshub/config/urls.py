@@ -13,5 +13,6 @@ urlpatterns = [
     path("members/", include("cshub.members.urls")),
     path("referrals/", include("cshub.referrals.urls")),
     path("notifications/", include("cshub.notifications.urls")),
+    path("authorizations/", include("cshub.authorizations.urls")),
     path("", include("cshub.web.urls")),
 ]

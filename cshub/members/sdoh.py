@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cshub.core import icd10
 from cshub.core.errors import DomainError, FieldError
 from cshub.core.reference import DATA_DIR
 from cshub.members.errors import SDOH_CODE_INVALID
 
 SDOH_CODES_FILE = DATA_DIR / "sdoh_z_codes.toml"
-CODE_RE = re.compile(r"^[A-Z]\d{2}[A-Z0-9]{0,4}$")
-CHILDREN_NAMED = 8
+CODE_RE = icd10.CODE_RE
 
 
 @dataclass(frozen=True)
@@ -84,15 +84,10 @@ def sdoh_ranges() -> SdohRanges:
 
 
 def _cm() -> Any:
-    import simple_icd_10_cm as cm  # lazy: parsing the code set takes seconds
-
-    return cm
+    return icd10.code_set()
 
 
-def normalize_code(raw: str) -> str:
-    """'z5901 ' -> 'Z59.01'; 'Z59' stays 'Z59'. Does not check the code."""
-    code = re.sub(r"[\s.]", "", raw or "").upper()
-    return f"{code[:3]}.{code[3:]}" if len(code) > 3 else code
+normalize_code = icd10.normalize_code
 
 
 def _invalid(field: str, message: str, code: str) -> DomainError:
@@ -107,24 +102,15 @@ def sdoh_code_check(raw: str, *, field: str = "code") -> tuple[str, str]:
     code = normalize_code(raw)
     if not code:
         raise _invalid(field, "Enter an ICD-10-CM Z code, for example Z59.01.", "required")
-    if not CODE_RE.match(code.replace(".", "")):
-        raise _invalid(field, f"{raw.strip()[:20]} is not an ICD-10-CM code.", "icd10_format")
+    if problem := icd10.format_problem(code, raw):
+        raise _invalid(field, problem, "icd10_format")
     if not ranges.contains(code):
         raise _invalid(
             field, f"{code} is not a social determinants of health code ({ranges.label}).", "sdoh_range"
         )
-    cm = _cm()
-    if not cm.is_valid_item(code):
-        raise _invalid(field, f"{code} is not in the ICD-10-CM code set.", "icd10_unknown")
-    if not cm.is_leaf(code):
-        leaves = [c for c in cm.get_descendants(code) if cm.is_leaf(c)]
-        named = ", ".join(leaves[:CHILDREN_NAMED]) + (", …" if len(leaves) > CHILDREN_NAMED else "")
-        raise _invalid(
-            field,
-            f"{code} is a category, not a billable code; use a more specific code: {named}.",
-            "icd10_leaf",
-        )
-    return code, cm.get_description(code)
+    return icd10.billable_code_check(
+        code, field=field, message="The SDOH code is not valid.", error_code=SDOH_CODE_INVALID
+    )
 
 
 @functools.cache
