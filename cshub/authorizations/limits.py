@@ -183,8 +183,8 @@ def limit_spec(
 
 def limit_specs_for(service: Service) -> list[LimitSpec]:
     """The limits that apply to a request for `service`: its own `ServiceLimit` rows, each group limit
-    counting the uses of every active service sharing it (`shared_limit_partners`). Two queries, or none
-    when the service's limits are prefetched (`service_get`)."""
+    counting the uses of every active service sharing it (`shared_limit_partners`). Up to three queries;
+    one at most (the group's partners) when the service's limits are prefetched (`service_get`)."""
     partners = shared_limit_partners(service)
     specs = []
     for row in sorted(service.limits.all(), key=lambda limit: limit.position):
