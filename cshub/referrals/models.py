@@ -176,6 +176,12 @@ class Referral(BaseModel):
             models.Index(fields=["receiving_provider", "received_at"], name="referral_provider_received"),
             models.Index(fields=["plan", "received_at"], name="referral_plan_received"),
             models.Index(fields=["plan", "status", "received_at"], name="referral_plan_queue"),
+            # the plan's referrals waiting for a provider (a small share of all: a partial index)
+            models.Index(
+                fields=["plan", "received_at"],
+                condition=Q(receiving_provider__isnull=True),
+                name="referral_plan_unassigned",
+            ),
             models.Index(fields=["member", "service"], name="referral_member_service"),
             models.Index(fields=["status", "status_changed_at"], name="referral_status_age"),
         ]
