@@ -198,6 +198,7 @@ def _limit_problems(
     end: date,
     reference: str,
     exclude_request_id: int | None = None,
+    continues: Authorization | None = None,
 ) -> list[limits.LimitProblem]:
     specs = limits.limit_specs_for(service)
     if not specs:
@@ -211,6 +212,8 @@ def _limit_problems(
         units=units,
         billing_unit=code.billing_unit,
         reference=reference,
+        # a reauthorization or extension continues the same episode (not a second "time")
+        continues=continues.number if continues is not None else "",
     )
     return limits.limit_problems(proposed=proposed, history=history, limits=specs)
 
@@ -220,7 +223,7 @@ def _raise_limit_problems(problems: list[limits.LimitProblem], *, field: str = "
         raise _fail(
             "The request breaks a benefit limit: " + " ".join(p.message for p in problems),
             errors.LIMIT_EXCEEDED,
-            *(FieldError(field, f"{p.limit_label}: {p.message}", "limit") for p in problems),
+            *(FieldError(field, p.message, "limit") for p in problems),
         )
 
 
@@ -521,6 +524,7 @@ def request_submit(
             start=data.start_date,
             end=data.end_date,
             reference="this request",
+            continues=previous,
         )
     )
     duplicate = AuthorizationRequest.objects.filter(
@@ -1056,6 +1060,7 @@ def request_decide(
                 end=end,
                 reference=request.number,
                 exclude_request_id=request.pk,
+                continues=request.previous_authorization,
             )
         )
     return _decide(
