@@ -42,6 +42,24 @@ def _can_refer(user: object) -> bool:
     return referral_permissions.can_make_referrals(user)
 
 
+def _authorizations_visible(user: object) -> bool:
+    from cshub.authorizations import permissions as authorization_permissions
+
+    return authorization_permissions.can_view_requests(user)
+
+
+def _authorization_review_visible(user: object) -> bool:
+    from cshub.authorizations import permissions as authorization_permissions
+
+    return authorization_permissions.can_review(user)
+
+
+def _authorization_submit_visible(user: object) -> bool:
+    from cshub.authorizations import permissions as authorization_permissions
+
+    return authorization_permissions.can_submit_requests(user)
+
+
 NAV: tuple[NavEntry, ...] = (
     NavEntry("Home", "web:home", lambda u: u.is_authenticated),
     NavEntry("Notifications", "notifications:list", lambda u: u.is_authenticated),
@@ -50,6 +68,9 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("Intake", "referrals:intake_queue", _referral_work_visible),
     NavEntry("Outreach", "referrals:worklist", _referral_work_visible),
     NavEntry("Refer a member", "referrals:new", _can_refer),
+    NavEntry("Authorizations", "authorizations:list", _authorizations_visible),
+    NavEntry("Review queue", "authorizations:queue", _authorization_review_visible),
+    NavEntry("Request authorization", "authorizations:new", _authorization_submit_visible),
     NavEntry("Organizations", "accounts:organization_list", account_permissions.can_view_organizations),
     NavEntry(
         "My organization",
