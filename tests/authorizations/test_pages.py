@@ -307,8 +307,8 @@ def test_a10_reviewer_takes_then_decides_partial_approval_and_letters_are_listed
     assert "Partially approved" in page.content.decode()
     letters = page.context["letters"]
     assert letters and all(
-        l.recipient == Letter.Recipient.MEMBER or l.recipient_organization_id == aw.provider_a.pk
-        for l in letters
+        x.recipient == Letter.Recipient.MEMBER or x.recipient_organization_id == aw.provider_a.pk
+        for x in letters
     )
     response = client.get(reverse("authorizations:letter", args=[request.uuid, letters[0].uuid]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
