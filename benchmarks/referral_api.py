@@ -252,7 +252,8 @@ def _explain_child(kind: str) -> None:
     with connection.cursor() as cursor:
         for name, query in (("page", qs[:50]), ("count", None)):
             if query is None:
-                sql, params = qs.values("pk").query.sql_with_params()
+                # as QuerySet.count() asks: without the ORDER BY
+                sql, params = qs.order_by().values("pk").query.sql_with_params()
                 sql = f"SELECT COUNT(*) FROM ({sql}) subquery"
             else:
                 sql, params = query.query.sql_with_params()

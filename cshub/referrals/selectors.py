@@ -45,13 +45,21 @@ REFERRER_EVENT_KINDS = frozenset(
 )
 
 
-def referral_queryset_for(user: object) -> QuerySet[Referral]:
-    """Deny by default: the referrals this user may see, unaudited (callers that show them audit)."""
+def referral_queryset_for(user: object, *, box: str = "") -> QuerySet[Referral]:
+    """Deny by default: the referrals this user may see, unaudited (callers that show them audit).
+
+    `box` narrows a provider's scope to the referrals it received or sent. Each box is a part of the scope,
+    written as one condition so PostgreSQL can read it in order from the (provider, received_at) index
+    instead of merging both halves of the scope and sorting (benchmarks/referral_api.py)."""
     if not permissions.can_view_referrals(user):
         return Referral.objects.none()
     if user.is_plan_staff:
         return Referral.objects.filter(plan_id=user.organization_id)
     org = user.organization_id
+    if box == "received":
+        return Referral.objects.filter(receiving_provider_id=org)
+    if box == "sent":
+        return Referral.objects.filter(referring_organization_id=org)
     return Referral.objects.filter(Q(receiving_provider_id=org) | Q(referring_organization_id=org))
 
 
@@ -120,7 +128,7 @@ class ReferralFilters:
 def referral_list(*, user: object, filters: ReferralFilters) -> QuerySet[Referral]:
     """Referrals in scope, filtered, newest first; with attempt counts for the page (no N+1). The caller
     audits what it shows (`audit_referral_list`)."""
-    qs = _page_relations(referral_queryset_for(user))
+    qs = _page_relations(referral_queryset_for(user, box=filters.box))
     org = getattr(user, "organization_id", None)
     if filters.box == "received":
         qs = qs.filter(receiving_provider_id=org)
@@ -293,7 +301,7 @@ def outreach_worklist(*, user: object, q: str = "", service: str = "") -> QueryS
     receipt + 30 days, so receipt order is deadline order). Pages prefetch attempts for the rows shown."""
     if not permissions.can_work_referrals(user):
         return Referral.objects.none()
-    qs = _page_relations(referral_queryset_for(user)).filter(
+    qs = _page_relations(referral_queryset_for(user, box="received")).filter(
         receiving_provider_id=user.organization_id,
         status__in=["pending", "accepted", "needs_member_action"],
         outreach_ended_at__isnull=True,
@@ -312,7 +320,9 @@ def intake_queue(*, user: object, status: str = "pending") -> QuerySet[Referral]
     """The provider's new referrals (status pending by default), oldest first, duplicates flagged."""
     if not permissions.can_work_referrals(user):
         return Referral.objects.none()
-    qs = _page_relations(referral_queryset_for(user)).filter(receiving_provider_id=user.organization_id)
+    qs = _page_relations(referral_queryset_for(user, box="received")).filter(
+        receiving_provider_id=user.organization_id
+    )
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("received_at", "id")
