@@ -127,6 +127,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def register_routers() -> None:
     """Each app's api.py owns its router; the API root only mounts them (the domain never imports the API)."""
     from cshub.accounts.api import router as accounts_router
+    from cshub.authorizations.api import router as authorizations_router
     from cshub.catalog.api import router as catalog_router
     from cshub.members.api import router as members_router
     from cshub.notifications.api import router as notifications_router
@@ -137,6 +138,7 @@ def register_routers() -> None:
     api.add_router("/members", members_router)
     api.add_router("/referrals", referrals_router)
     api.add_router("/notifications", notifications_router)
+    api.add_router("/authorizations", authorizations_router)
 
 
 register_routers()
