@@ -22,6 +22,7 @@ from cshub.authorizations.models import (
     RequestDocument,
     RequestEvent,
     RequestStatus,
+    ServiceRecord,
     Urgency,
 )
 from cshub.core import clock
@@ -228,6 +229,24 @@ def letter_get_for_user(*, user: object, request_uuid: UUID | str, letter_uuid: 
         return letters.get(uuid=letter_uuid)
     except (Letter.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such letter") from exc
+
+
+def service_record_queryset_for(user: object) -> QuerySet[ServiceRecord]:
+    """Rule G2 records the user may see: the provider's own, or the plan's (deny by default)."""
+    if not permissions.can_view_requests(user) and not permissions.can_record_services(user):
+        return ServiceRecord.objects.none()
+    if user.is_plan_staff:
+        return ServiceRecord.objects.filter(plan_id=user.organization_id)
+    return ServiceRecord.objects.filter(organization_id=user.organization_id)
+
+
+def service_record_list(*, user: object) -> QuerySet[ServiceRecord]:
+    """Newest first; the caller audits the members it shows."""
+    return (
+        service_record_queryset_for(user)
+        .select_related("member", "service", "code", "organization")
+        .order_by("-service_date", "-id")
+    )
 
 
 def authorizations_for_member(*, user: object, member: Any) -> QuerySet[Authorization]:

@@ -50,7 +50,6 @@ from cshub.authorizations.models import (
     Determination,
     Letter,
     RequestKind,
-    ServiceRecord,
     Urgency,
 )
 from cshub.catalog.models import Service
@@ -880,15 +879,6 @@ def letter_download(request: HttpRequest, uuid: Any, letter: Any) -> FileRespons
 # --- 6. Services without authorization (rule G2) -------------------------------------------------------
 
 
-def _service_records_for(user: Any) -> Any:
-    """The services the user's organization recorded (providers), or the plan's (plan staff). The request
-    selectors have no reader for these yet; this scopes by the organization column the same way."""
-    qs = ServiceRecord.objects.select_related("member", "service", "code", "organization")
-    if user.is_plan_staff:
-        return qs.filter(plan_id=user.organization_id)
-    return qs.filter(organization_id=user.organization_id)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def service_records(request: HttpRequest) -> HttpResponse:
@@ -944,7 +934,7 @@ def service_records(request: HttpRequest) -> HttpResponse:
             if request.method == "POST":
                 initial.update(request.POST.dict())
             form = ServiceRecordForm(initial=initial, **form_kwargs)
-    records = _service_records_for(user)
+    records = selectors.service_record_list(user=user)
     context = {
         **list_context(request, records),
         "can_record": can_record,
