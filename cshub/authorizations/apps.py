@@ -12,3 +12,6 @@ class AuthorizationsConfig(AppConfig):
     def ready(self) -> None:
         # The notice-of-action text every denial letter carries is validated at start-up (rule A9).
         checks.register(check_notice_file, "authorizations")
+        from cshub.authorizations import timeline
+
+        timeline.register()  # the authorizations part of the member timeline
