@@ -21,7 +21,6 @@ from uuid import UUID
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -35,7 +34,6 @@ from cshub.authorizations.models import (
     Channel,
     RequestKind,
     RequestStatus,
-    ServiceRecord,
     Urgency,
 )
 from cshub.authorizations.schemas import (
@@ -782,16 +780,6 @@ def member_authorizations(request: HttpRequest, uuid: UUID):
 # --- Services without authorization (rule G2) ----------------------------------------------------------
 
 
-def _service_record_queryset_for(user: Any) -> QuerySet[ServiceRecord]:
-    """Deny by default: a provider's own records, or its plan's for plan staff.
-    TODO(lead): move to selectors.py as `service_record_queryset_for` (no such selector yet)."""
-    if not permissions.can_view_requests(user):
-        return ServiceRecord.objects.none()
-    if user.is_plan_staff:
-        return ServiceRecord.objects.filter(plan_id=user.organization_id)
-    return ServiceRecord.objects.filter(organization_id=user.organization_id)
-
-
 class AuditedServiceRecordPagination(LimitOffsetPagination):
     def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
         page = super().paginate_queryset(queryset, pagination, request, **params)
@@ -830,10 +818,7 @@ def create_service_record(request: HttpRequest, payload: ServiceRecordIn):
         notes=payload.notes,
     )
     return Status(
-        201,
-        _service_record_queryset_for(user)
-        .select_related("member", "service", "code", "organization", "plan", "recorded_by")
-        .get(pk=record.pk),
+        201, selectors.service_record_list(user=user).select_related("plan", "recorded_by").get(pk=record.pk)
     )
 
 
@@ -846,11 +831,9 @@ def create_service_record(request: HttpRequest, payload: ServiceRecordIn):
 def list_service_records(request: HttpRequest, service: str = "", member: UUID | None = None):
     if not permissions.can_view_requests(request.user):
         raise PermissionDenied("Your role does not work with authorizations.")
-    qs = _service_record_queryset_for(request.user).select_related(
-        "member", "service", "code", "organization", "plan", "recorded_by"
-    )
+    qs = selectors.service_record_list(user=request.user).select_related("plan", "recorded_by")
     if service.strip():
         qs = qs.filter(service__key=service.strip())
     if member is not None:
         qs = qs.filter(member__uuid=member)
-    return qs.order_by("-service_date", "-id")
+    return qs
