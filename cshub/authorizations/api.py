@@ -28,7 +28,6 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from cshub.accounts.models import Organization
 from cshub.authorizations import errors, permissions, selectors, services
 from cshub.authorizations.models import (
-    OPEN_STATUSES,
     Authorization,
     AuthorizationRequest,
     Channel,
@@ -126,43 +125,9 @@ def _authorization_of(auth_request: AuthorizationRequest) -> Authorization | Non
         return None
 
 
-def _allowed_actions(
-    user: Any, auth_request: AuthorizationRequest, authorization: Authorization | None
-) -> list[str]:
-    """The steps the caller may take now (the services decide; this only offers the ones that can pass)."""
-    actions: list[str] = []
-    is_open = auth_request.status in OPEN_STATUSES
-    org = getattr(user, "organization_id", None)
-    if permissions.can_review(user) and org == auth_request.plan_id:
-        if is_open and auth_request.reviewer_id in (None, user.pk):
-            actions.append("take" if auth_request.reviewer_id is None else "release")
-            actions.append("urgency")
-            if auth_request.status != RequestStatus.PENDED:
-                actions.append("pend")
-            if not auth_request.extension_days:
-                actions.append("extend")
-            actions.append("decide")
-        if authorization is not None and authorization.presumptive and authorization.retrospective_review_due:
-            actions.append("retrospective-review")
-    if permissions.can_submit_requests(user):
-        parties = (auth_request.requesting_organization_id, auth_request.servicing_organization_id)
-        if auth_request.status == RequestStatus.PENDED and org in parties:
-            actions.append("answer")
-        if is_open and org == auth_request.requesting_organization_id:
-            actions.append("withdraw")
-    return actions
-
-
 def _letters_for(user: Any, auth_request: AuthorizationRequest) -> list[Any]:
-    """The letters the caller may download: the plan all; a provider those addressed to it and the member's
-    (the rule of `selectors.letter_get_for_user`, minimum necessary)."""
-    letters = list(selectors.request_letters(auth_request))
-    if not getattr(user, "is_plan_staff", False):
-        letters = [
-            letter
-            for letter in letters
-            if letter.recipient_organization_id == user.organization_id or letter.recipient == "member"
-        ]
+    """The letters the caller may download (`selectors.request_letters_for_user`), with their request."""
+    letters = list(selectors.request_letters_for_user(user=user, request=auth_request))
     for letter in letters:
         letter.api_request_uuid = auth_request.uuid
     return letters
@@ -176,9 +141,7 @@ def _detail(user: Any, auth_request: AuthorizationRequest) -> AuthorizationReque
         determination = auth_request.determination
     except ObjectDoesNotExist:
         determination = None
-    asked = list(
-        auth_request.information_requests.select_related("asked_by", "answered_by").order_by("asked_at", "id")
-    )
+    asked = list(selectors.request_information_requests(auth_request))
     asked_uuid = {a.pk: a.uuid for a in asked}
     documents = list(selectors.request_documents(auth_request))
     for document in documents:
@@ -191,7 +154,7 @@ def _detail(user: Any, auth_request: AuthorizationRequest) -> AuthorizationReque
     auth_request.api_documents = documents
     auth_request.api_letters = _letters_for(user, auth_request)
     auth_request.api_information_requests = asked
-    auth_request.api_allowed_actions = _allowed_actions(user, auth_request, authorization)
+    auth_request.api_allowed_actions = list(permissions.allowed_actions(user, auth_request, authorization))
     return auth_request
 
 
@@ -215,7 +178,9 @@ def _refused(request: HttpRequest, exc: DomainError, uuid: UUID) -> HttpResponse
         "errors": [e.as_dict() for e in exc.errors],
         "version": current.version,
         "current_status": current.status,
-        "allowed_actions": _allowed_actions(request.user, current, _authorization_of(current)),
+        "allowed_actions": list(
+            permissions.allowed_actions(request.user, current, _authorization_of(current))
+        ),
     }
     response = api.create_response(request, body, status=exc.status)
     response["Content-Type"] = "application/problem+json"

@@ -73,3 +73,45 @@ def can_record_services(user: object) -> bool:
         and user.organization.kind == OrganizationKind.CS_PROVIDER
         and user.has_role(*PROVIDER_REQUEST_ROLES)
     )
+
+
+ACTIONS = (
+    "take",
+    "release",
+    "urgency",
+    "pend",
+    "extend",
+    "decide",
+    "retrospective-review",
+    "answer",
+    "withdraw",
+)
+
+
+def allowed_actions(user: object, request: object, authorization: object | None = None) -> tuple[str, ...]:
+    """The steps `user` may take on `request` now, named as the API's paths name them; pages and the API
+    offer only these (the services still decide)."""
+    from cshub.authorizations.models import OPEN_STATUSES, RequestStatus
+
+    actions: set[str] = set()
+    is_open = request.status in OPEN_STATUSES
+    org = getattr(user, "organization_id", None)
+    if can_review(user) and org == request.plan_id:
+        if is_open and request.reviewer_id in (None, user.pk):
+            actions.add("take" if request.reviewer_id is None else "release")
+            actions.update({"urgency", "decide"})
+            if request.status != RequestStatus.PENDED:
+                actions.add("pend")
+            if not request.extension_days:
+                actions.add("extend")
+        if authorization is not None and authorization.presumptive and authorization.retrospective_review_due:
+            actions.add("retrospective-review")
+    if can_submit_requests(user):
+        if request.status == RequestStatus.PENDED and org in (
+            request.requesting_organization_id,
+            request.servicing_organization_id,
+        ):
+            actions.add("answer")
+        if is_open and org == request.requesting_organization_id:
+            actions.add("withdraw")
+    return tuple(a for a in ACTIONS if a in actions)

@@ -18,6 +18,7 @@ from cshub.authorizations.models import (
     OPEN_STATUSES,
     Authorization,
     AuthorizationRequest,
+    InformationRequest,
     Letter,
     RequestDocument,
     RequestEvent,
@@ -216,19 +217,28 @@ def document_get_for_user(
         raise Http404("No such document") from exc
 
 
+def request_letters_for_user(*, user: object, request: AuthorizationRequest) -> QuerySet[Letter]:
+    """The letters of a request `user` may read: the plan all of them; a provider those addressed to it and
+    the member's (minimum necessary: a referring provider's letter is not the servicing provider's)."""
+    letters = request_letters(request)
+    if getattr(user, "is_plan_staff", False):
+        return letters
+    return letters.filter(
+        Q(recipient_organization_id=user.organization_id) | Q(recipient=Letter.Recipient.MEMBER)
+    )
+
+
 def letter_get_for_user(*, user: object, request_uuid: UUID | str, letter_uuid: UUID | str) -> Letter:
-    """A letter of a request in scope (audited), or 404. A referring provider's letter is not the servicing
-    provider's to read, and the reverse (minimum necessary)."""
+    """A letter of a request in scope that the user may read (audited), or 404."""
     request = request_get_for_user(user=user, uuid=request_uuid, purpose="letter")
-    letters = Letter.objects.filter(request=request)
-    if not getattr(user, "is_plan_staff", False):
-        letters = letters.filter(
-            Q(recipient_organization_id=user.organization_id) | Q(recipient=Letter.Recipient.MEMBER)
-        )
     try:
-        return letters.get(uuid=letter_uuid)
+        return request_letters_for_user(user=user, request=request).get(uuid=letter_uuid)
     except (Letter.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such letter") from exc
+
+
+def request_information_requests(request: AuthorizationRequest) -> QuerySet[InformationRequest]:
+    return request.information_requests.select_related("asked_by", "answered_by").order_by("asked_at", "id")
 
 
 def service_record_queryset_for(user: object) -> QuerySet[ServiceRecord]:

@@ -48,7 +48,6 @@ from cshub.authorizations.models import (
     AuthorizationRequest,
     Channel,
     Determination,
-    Letter,
     RequestKind,
     Urgency,
 )
@@ -582,21 +581,14 @@ def _detail_context(
     r = auth_request
     determination = Determination.objects.filter(request=r).select_related("decided_by").first()
     authorization = Authorization.objects.filter(request=r).first()
-    letters = selectors.request_letters(r)
-    if not user.is_plan_staff:
-        letters = [
-            letter
-            for letter in letters
-            if letter.recipient == Letter.Recipient.MEMBER
-            or letter.recipient_organization_id == user.organization_id
-        ]
+    letters = selectors.request_letters_for_user(user=user, request=r)
+    actions = permissions.allowed_actions(user, r, authorization)
     reviewer = permissions.can_review(user) and user.organization_id == r.plan_id
     provider = permissions.can_submit_requests(user) and user.organization_id in (
         r.requesting_organization_id,
         r.servicing_organization_id,
     )
     taken_by_other = bool(r.reviewer_id and r.reviewer_id != user.pk)
-    works = reviewer and r.is_open and not taken_by_other
     version = {"version": r.version}
     extension_max = clocks.ClockSettings.current().extension_max_days
     context: dict[str, Any] = {
@@ -605,20 +597,20 @@ def _detail_context(
         "events": selectors.request_events(r),
         "documents": selectors.request_documents(r),
         "letters": letters,
-        "information_requests": r.information_requests.select_related("asked_by", "answered_by"),
+        "information_requests": selectors.request_information_requests(r),
         "determination": determination,
         "authorization": authorization,
         "reviewer": reviewer,
         "provider": provider,
         "taken_by_other": taken_by_other,
-        "can_take": reviewer and r.is_open and not r.reviewer_id,
-        "can_release": reviewer and r.is_open and r.reviewer_id == user.pk,
-        "can_work": works,
-        "can_pend": works and r.status != "pended",
-        "can_extend": works and not r.extension_days,
-        "can_retro": reviewer and authorization is not None and authorization.retrospective_review_due,
-        "can_answer": provider and r.status == "pended",
-        "can_withdraw": provider and r.is_open and user.organization_id == r.requesting_organization_id,
+        "can_take": "take" in actions,
+        "can_release": "release" in actions,
+        "can_work": "decide" in actions,
+        "can_pend": "pend" in actions,
+        "can_extend": "extend" in actions,
+        "can_retro": "retrospective-review" in actions,
+        "can_answer": "answer" in actions,
+        "can_withdraw": "withdraw" in actions,
         "extension_max": extension_max,
         "take_form": VersionForm(initial=version, auto_id=_auto_id("take_form")),
         "urgency_form": UrgencyForm(
