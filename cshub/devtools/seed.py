@@ -84,6 +84,9 @@ class SeedResult:
     referral_channel: dict[str, int] = field(default_factory=dict)
     referral_rows: dict[str, int] = field(default_factory=dict)  # by model: events, attempts, checks, ...
     referral_seconds: float = 0.0
+    authorizations: int = 0
+    authorization_status: dict[str, int] = field(default_factory=dict)
+    service_records: int = 0
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     member_seconds: float = 0.0  # members, spans, assignments: generation, writing and index rebuild
@@ -104,6 +107,7 @@ class SeedResult:
             f"care relationships: {self.care_relationships:,}; program enrollments: "
             f"{self.program_enrollments:,}\n"
             + self._referral_summary()
+            + self._authorization_summary()
             + f"  time: {', '.join(f'{name} {sec:.1f} s' for name, sec in self.phases.items())}"
             + "".join(f"\n  note: {note}" for note in self.notes)
         )
@@ -119,6 +123,15 @@ class SeedResult:
             f"  referrals: {self.referrals:,} in {self.referral_seconds:.1f} s; {other}\n"
             f"    by status: {statuses}\n"
             f"    by channel: {channels}\n"
+        )
+
+    def _authorization_summary(self) -> str:
+        if not self.authorizations and not self.service_records:
+            return ""
+        statuses = ", ".join(f"{k} {n:,}" for k, n in sorted(self.authorization_status.items()))
+        return (
+            f"  authorization requests: {self.authorizations:,} (through the services); "
+            f"{self.service_records:,} service records\n    by status: {statuses}\n"
         )
 
 
@@ -1162,12 +1175,15 @@ def seed(
     seed: int,
     plans: int = 2,
     referrals: int | None = None,
+    authorizations: int | None = None,
     stdout: TextIO | None = None,
 ) -> SeedResult:
     """Create `plans` plans, about `providers` provider organizations and `members` members with their
     eligibility spans, ECM assignments, care relationships and program enrollments, all in one transaction;
     then, when the service catalog is loaded, provider intakes and `referrals` referrals with their history
-    (default: 5% of the members, at most 300,000; see cshub/devtools/seed_referrals.py).
+    (default: 5% of the members, at most 300,000; see cshub/devtools/seed_referrals.py), then
+    `authorizations` authorization requests made through the services (default: the demo's scenarios; see
+    cshub/devtools/seed_authorizations.py).
 
     Running it again with the same seed changes nothing (`already_seeded` is set); a database seeded with
     another seed is refused (SeedError): call `reset` first."""
@@ -1218,6 +1234,7 @@ def seed(
             result=result,
             stdout=stdout,
         )
+        _seed_authorizations(seed=seed, count=authorizations, result=result, stdout=stdout)
     result.members = counts.members
     result.eligibility_spans = counts.spans
     result.ecm_assignments = counts.ecm
@@ -1265,6 +1282,22 @@ def _seed_referrals(
     if outcome.rows:
         result.phases["referrals"] = time.perf_counter() - started
         result.phases.update({f"referrals: {name}": sec for name, sec in outcome.phases.items()})
+
+
+def _seed_authorizations(*, seed: int, count: int | None, result: SeedResult, stdout: TextIO | None) -> None:
+    """Authorization requests through the services (cshub/devtools/seed_authorizations.py)."""
+    from cshub.devtools.seed_authorizations import default_authorizations, seed_authorizations
+
+    started = time.perf_counter()
+    outcome = seed_authorizations(
+        seed=seed, count=default_authorizations() if count is None else count, stdout=stdout
+    )
+    result.authorizations = outcome.requests
+    result.authorization_status = dict(sorted(outcome.by_status.items()))
+    result.service_records = outcome.service_records
+    result.notes += outcome.notes
+    if outcome.requests or outcome.service_records:
+        result.phases["authorizations"] = time.perf_counter() - started
 
 
 def _county_ids() -> list[int]:
@@ -1379,6 +1412,10 @@ def reset(*, stdout: TextIO | None = None) -> dict[str, int]:
             low, high = seeded_uuid_range(s)
             in_range = {"uuid__gte": low, "uuid__lt": high}
             orgs = Organization.objects.filter(website__endswith=".example.org", **in_range)
+            # The authorization seed's requests and its own users (seeded uuids) go first.
+            from cshub.devtools.seed_authorizations import reset_authorizations
+
+            deleted.update(reset_authorizations(in_range))
             users = list(User.objects.filter(organization__in=orgs).values_list("email", flat=True)[:5])
             if users:
                 raise SeedError(

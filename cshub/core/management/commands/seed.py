@@ -1,6 +1,7 @@
 """`cshub seed`: deterministic synthetic California data (plans, providers, members, referrals).
 
-The generator itself is cshub/devtools/seed.py (referrals: cshub/devtools/seed_referrals.py)."""
+The generator itself is cshub/devtools/seed.py (referrals: cshub/devtools/seed_referrals.py, authorization
+requests: cshub/devtools/seed_authorizations.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cshub.devtools.seed import SeedError, reset, seed
+from cshub.devtools.seed_authorizations import MAX_REQUESTS, default_authorizations
 
 
 class Command(BaseCommand):
@@ -32,6 +34,14 @@ class Command(BaseCommand):
             help="referrals with their history (default 5%% of the members, at most 300,000; "
             "needs the service catalog: cshub catalog load)",
         )
+        parser.add_argument(
+            "--authorizations",
+            type=int,
+            default=None,
+            help="authorization requests made through the services, with letters (default: the demo's "
+            f"{default_authorizations()} scenarios; 0 for none; at most {MAX_REQUESTS} whatever the size: "
+            "each renders WeasyPrint letters)",
+        )
         parser.add_argument("--seed", type=int, default=2026, help="random seed, 0 to 2**32-1 (default 2026)")
         parser.add_argument(
             "--reset", action="store_true", help="delete previously seeded data first (other data is kept)"
@@ -49,6 +59,7 @@ class Command(BaseCommand):
                 providers=opts["providers"],
                 plans=opts["plans"],
                 referrals=opts["referrals"],
+                authorizations=opts["authorizations"],
                 seed=opts["seed"],
                 stdout=self.stdout,
             )
