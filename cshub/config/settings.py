@@ -264,5 +264,11 @@ LOGGING = {
         "handlers": ["console"],
         "level": os.environ.get("CSHUB_LOG_LEVEL", "WARNING" if TESTING else "INFO"),
     },
-    "loggers": {"django.server": {"level": "WARNING"}, "huey": {"level": "INFO"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "huey": {"level": "INFO"},
+        # WeasyPrint logs every layout step at INFO; a letter is worth a line only when something is wrong.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

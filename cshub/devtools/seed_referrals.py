@@ -847,6 +847,11 @@ class _Generator:
                     pick = self.rng.choice(pool)
                     if pick not in chosen:
                         chosen.append(pick)
+            if focus is not None and org.id == focus.id:
+                # The demo's provider logins work here: besides what its name says (it may be a sobering
+                # center, which needs no authorization), it takes the common services, so its people see
+                # referrals, outreach and authorization requests.
+                chosen += [k for k in common if k not in chosen]
             ids = [self.service_by_key[k] for k in chosen]
             self.intakes[org.id] = _Intake(
                 org, ids, [self.service_demand[s] for s in ids], org.id not in full
