@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "cshub.notifications",
     "cshub.referrals",
     "cshub.authorizations",
+    "cshub.network",
+    "cshub.contracts",
     "cshub.web",
 ]
 
