@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "cshub.authorizations",
     "cshub.network",
     "cshub.contracts",
+    "cshub.directory",
     "cshub.web",
 ]
 

@@ -14,5 +14,6 @@ urlpatterns = [
     path("referrals/", include("cshub.referrals.urls")),
     path("notifications/", include("cshub.notifications.urls")),
     path("authorizations/", include("cshub.authorizations.urls")),
+    path("directory/", include("cshub.directory.urls")),
     path("", include("cshub.web.urls")),
 ]

@@ -129,6 +129,7 @@ def register_routers() -> None:
     from cshub.accounts.api import router as accounts_router
     from cshub.authorizations.api import router as authorizations_router
     from cshub.catalog.api import router as catalog_router
+    from cshub.directory.api import router as directory_router
     from cshub.members.api import router as members_router
     from cshub.notifications.api import router as notifications_router
     from cshub.referrals.api import router as referrals_router
@@ -139,6 +140,7 @@ def register_routers() -> None:
     api.add_router("/referrals", referrals_router)
     api.add_router("/notifications", notifications_router)
     api.add_router("/authorizations", authorizations_router)
+    api.add_router("/directory", directory_router)
 
 
 register_routers()

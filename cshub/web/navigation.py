@@ -60,6 +60,12 @@ def _authorization_submit_visible(user: object) -> bool:
     return authorization_permissions.can_submit_requests(user)
 
 
+def _listings_visible(user: object) -> bool:
+    from cshub.directory import permissions as directory_permissions
+
+    return directory_permissions.can_view_listings(user)
+
+
 NAV: tuple[NavEntry, ...] = (
     NavEntry("Home", "web:home", lambda u: u.is_authenticated),
     NavEntry("Notifications", "notifications:list", lambda u: u.is_authenticated),
@@ -77,7 +83,9 @@ NAV: tuple[NavEntry, ...] = (
         "accounts:my_organization",
         lambda u: u.is_authenticated and u.organization_id is not None and not u.is_plan_staff,
     ),
+    NavEntry("Program listings", "directory:listings", _listings_visible),
     NavEntry("Community Supports", "catalog:list", lambda u: True),
+    NavEntry("Provider directory", "directory:directory", lambda u: True),
     NavEntry(
         "Audit log",
         "web:audit_log",
