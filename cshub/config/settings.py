@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "cshub.authorizations",
     "cshub.network",
     "cshub.contracts",
+    "cshub.capacity",
     "cshub.directory",
     "cshub.web",
 ]
@@ -209,9 +210,16 @@ else:
 # The public self-referral form: successful submissions per client address, "count/period" with the
 # period in s, m, h or d. Over the limit the form answers 429 until the period ends.
 CSHUB_SELF_REFERRAL_RATE_LIMIT = os.environ.get("CSHUB_SELF_REFERRAL_RATE_LIMIT", "5/h")
+# Rule N1: the public Provider Interest Form, same "count/period" shape.
+CSHUB_INTEREST_FORM_RATE_LIMIT = os.environ.get("CSHUB_INTEREST_FORM_RATE_LIMIT", "5/h")
 # Rule R6: a referral whose status has not changed for this many days reminds the provider (and the member
 # when email is their preferred contact).
 CSHUB_REFERRAL_REMINDER_DAYS = int(os.environ.get("CSHUB_REFERRAL_REMINDER_DAYS", "7"))
+# Rule D3: staffing and capacity reports are due on these month-days, each for the quarter that ended
+# before it (Q4 on January 31 of the next year); reminders go to the provider's leadership this many
+# calendar days before the due date (comma-separated); after the due date the quarter is flagged late.
+CSHUB_CAPACITY_DUE_DATES = os.environ.get("CSHUB_CAPACITY_DUE_DATES", "01-31,04-30,07-31,10-31")
+CSHUB_CAPACITY_REMINDER_DAYS = os.environ.get("CSHUB_CAPACITY_REMINDER_DAYS", "14,3")
 # The largest document accepted (faxes, signed consents, attachments), checked by cshub.core.uploads.
 CSHUB_UPLOAD_MAX_BYTES = int(os.environ.get("CSHUB_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 # Rule A8 (Reference Guide §8.2.2; policy_updates item 9): the regulatory clocks of authorization requests,

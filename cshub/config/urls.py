@@ -14,6 +14,8 @@ urlpatterns = [
     path("referrals/", include("cshub.referrals.urls")),
     path("notifications/", include("cshub.notifications.urls")),
     path("authorizations/", include("cshub.authorizations.urls")),
+    path("network/", include("cshub.network.urls")),
     path("directory/", include("cshub.directory.urls")),
+    path("capacity/", include("cshub.capacity.urls")),
     path("", include("cshub.web.urls")),
 ]
