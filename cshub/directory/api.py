@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from cshub.core import clock
@@ -244,7 +244,7 @@ def list_listings(request: HttpRequest, q: str = "", service: str = ""):
 )
 def claim_listing(request: HttpRequest, payload: ClaimIn):
     listing = services.listing_claim(actor=request.user, service_key=payload.service)
-    return 201, selectors.listing_get_for_user(user=request.user, uuid=listing.uuid)
+    return Status(201, selectors.listing_get_for_user(user=request.user, uuid=listing.uuid))
 
 
 @router.get("/listings/{uuid}", response=ListingOut, summary="One program listing (404 outside your scope)")

@@ -62,7 +62,9 @@ def dw(world, frozen_clock):
     )
     make_contract(plan=w.plan2, organization=w.provider_b, rows=[(MEALS, "Yolo")])
     w.draft_org = OrganizationFactory(name="Draft Housing Co")
-    make_contract(plan=w.plan, organization=w.draft_org, rows=[(HOUSING, "Sacramento")], status=ContractStatus.DRAFT)
+    make_contract(
+        plan=w.plan, organization=w.draft_org, rows=[(HOUSING, "Sacramento")], status=ContractStatus.DRAFT
+    )
     w.terminated_org = OrganizationFactory(name="Terminated Meals Co")
     make_contract(
         plan=w.plan,
@@ -79,7 +81,9 @@ def dw(world, frozen_clock):
         start_date=dt.date(2025, 1, 1),
         end_date=dt.date(2025, 12, 31),
     )
-    intake_a = ProviderIntake.objects.create(organization=w.provider_a, accepting=True, intake_phone="9165550100")
+    intake_a = ProviderIntake.objects.create(
+        organization=w.provider_a, accepting=True, intake_phone="9165550100"
+    )
     intake_a.services.set(Service.objects.filter(key=HOUSING))
     ProviderIntake.objects.create(organization=w.provider_b, accepting=False).services.set(
         Service.objects.filter(key=MEALS)
