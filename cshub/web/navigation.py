@@ -66,6 +66,18 @@ def _listings_visible(user: object) -> bool:
     return directory_permissions.can_view_listings(user)
 
 
+def _capacity_visible(user: object) -> bool:
+    from cshub.capacity import permissions as capacity_permissions
+
+    return capacity_permissions.can_view_reports(user)
+
+
+def _adequacy_visible(user: object) -> bool:
+    from cshub.capacity import permissions as capacity_permissions
+
+    return capacity_permissions.is_plan_viewer(user)
+
+
 NAV: tuple[NavEntry, ...] = (
     NavEntry("Home", "web:home", lambda u: u.is_authenticated),
     NavEntry("Notifications", "notifications:list", lambda u: u.is_authenticated),
@@ -77,6 +89,8 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("Authorizations", "authorizations:list", _authorizations_visible),
     NavEntry("Review queue", "authorizations:queue", _authorization_review_visible),
     NavEntry("Request authorization", "authorizations:new", _authorization_submit_visible),
+    NavEntry("Capacity reports", "capacity:list", _capacity_visible),
+    NavEntry("Network adequacy", "capacity:adequacy", _adequacy_visible),
     NavEntry("Organizations", "accounts:organization_list", account_permissions.can_view_organizations),
     NavEntry(
         "My organization",
