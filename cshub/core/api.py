@@ -131,8 +131,6 @@ def register_routers() -> None:
     from cshub.catalog.api import router as catalog_router
     from cshub.contracts.api import router as contracts_router
     from cshub.contracts.api import training_router
-    from cshub.contracts.api import router as contracts_router
-    from cshub.contracts.api import training_router
     from cshub.directory.api import router as directory_router
     from cshub.members.api import router as members_router
     from cshub.notifications.api import router as notifications_router
@@ -144,8 +142,6 @@ def register_routers() -> None:
     api.add_router("/referrals", referrals_router)
     api.add_router("/notifications", notifications_router)
     api.add_router("/authorizations", authorizations_router)
-    api.add_router("/contracts", contracts_router)
-    api.add_router("/training", training_router)
     api.add_router("/contracts", contracts_router)
     api.add_router("/training", training_router)
     api.add_router("/directory", directory_router)
