@@ -133,6 +133,7 @@ def register_routers() -> None:
     from cshub.contracts.api import training_router
     from cshub.directory.api import router as directory_router
     from cshub.members.api import router as members_router
+    from cshub.network.api import router as network_router
     from cshub.notifications.api import router as notifications_router
     from cshub.referrals.api import router as referrals_router
 
@@ -145,6 +146,7 @@ def register_routers() -> None:
     api.add_router("/contracts", contracts_router)
     api.add_router("/training", training_router)
     api.add_router("/directory", directory_router)
+    api.add_router("/network", network_router)
 
 
 register_routers()

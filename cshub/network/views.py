@@ -18,7 +18,8 @@ from cshub.core.errors import DomainError
 from cshub.core.middleware import client_ip
 from cshub.core.pagination import csv_response, list_context
 from cshub.network import forms, permissions, selectors, services
-from cshub.network.models import Application, ApplicationAttachment, GapItemFile, InterestForm
+from cshub.network.exports import APPLICATION_CSV, INTEREST_CSV, application_row, interest_row
+from cshub.network.models import Application, ApplicationAttachment, GapItemFile
 from cshub.referrals.intake_views import PERIOD_SECONDS, RATE_RE
 
 INTEREST_SESSION_KEY = "network_interest_done"
@@ -48,12 +49,12 @@ def _rate_key(request: HttpRequest) -> tuple[str, int, int]:
     )
 
 
-def _rate_limited(request: HttpRequest) -> int:
+def interest_rate_limited(request: HttpRequest) -> int:
     key, limit, left = _rate_key(request)
     return left if (cache.get(key) or 0) >= limit else 0
 
 
-def _count_submission(request: HttpRequest) -> None:
+def interest_count_submission(request: HttpRequest) -> None:
     key, _, left = _rate_key(request)
     if cache.add(key, 1, timeout=left + 1):
         return
@@ -67,7 +68,7 @@ def _count_submission(request: HttpRequest) -> None:
 def interest_form(request: HttpRequest) -> HttpResponse:
     """No login. A filled honeypot "succeeds" without saving; above the limit the answer is 429."""
     if request.method == "POST":
-        wait = _rate_limited(request)
+        wait = interest_rate_limited(request)
         if wait:
             response = render(
                 request, "network/interest_limited.html", {"minutes": max(1, -(-wait // 60))}, status=429
@@ -77,7 +78,7 @@ def interest_form(request: HttpRequest) -> HttpResponse:
     form = forms.InterestFormForm(request.POST or None)
     if request.method == "POST":
         if form.honeypot_filled:
-            _count_submission(request)
+            interest_count_submission(request)
             request.session[INTEREST_SESSION_KEY] = {}
             return redirect("network:interest_done")
         if form.is_valid():
@@ -89,7 +90,7 @@ def interest_form(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 forms.apply_errors(form, exc)
             else:
-                _count_submission(request)
+                interest_count_submission(request)
                 request.session[INTEREST_SESSION_KEY] = {"number": pif.number, "email": pif.contact_email}
                 return redirect("network:interest_done")
     status = 422 if request.method == "POST" else 200
@@ -111,35 +112,6 @@ def _require_staff(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-INTEREST_CSV = [
-    "number",
-    "submitted_at",
-    "status",
-    "organization",
-    "npi",
-    "contact",
-    "email",
-    "phone",
-    "counties",
-    "services",
-]
-
-
-def _interest_row(f: InterestForm) -> list[Any]:
-    return [
-        f.number,
-        f.submitted_at.isoformat(),
-        f.status,
-        f.organization_name,
-        f.npi,
-        f.contact_name,
-        f.contact_email,
-        f.contact_phone,
-        "; ".join(c.name for c in f.counties.all()),
-        "; ".join(s.name for s in f.services.all()),
-    ]
-
-
 @login_required
 @require_GET
 def interest_list(request: HttpRequest) -> HttpResponse:
@@ -149,7 +121,7 @@ def interest_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.interest_form_list(user=request.user, filters={k: v for k, v in values.items() if v})
     if request.GET.get("format") == "csv":
         audit_record(actor=request.user, action="export", object_type="interest_form")
-        return csv_response("interest-forms.csv", INTEREST_CSV, qs.iterator(chunk_size=500), _interest_row)
+        return csv_response("interest-forms.csv", INTEREST_CSV, qs.iterator(chunk_size=500), interest_row)
     return render(request, "network/interest_list.html", {"filters": filters, **list_context(request, qs)})
 
 
@@ -192,33 +164,6 @@ def interest_detail(request: HttpRequest, uuid: str) -> HttpResponse:
 # --- applications: the review queue and the provider's own (rules N2-N5) ---------------------------
 
 
-APPLICATION_CSV = [
-    "number",
-    "kind",
-    "program",
-    "organization",
-    "status",
-    "status_changed_at",
-    "submitted_at",
-    "round",
-    "services",
-]
-
-
-def _application_row(a: Application) -> list[Any]:
-    return [
-        a.number,
-        a.kind,
-        a.program,
-        a.organization.name,
-        a.status,
-        a.status_changed_at.isoformat(),
-        a.submitted_at.isoformat() if a.submitted_at else "",
-        a.review_round,
-        "; ".join(s.name for s in a.services.all()),
-    ]
-
-
 @login_required
 @require_GET
 def application_list(request: HttpRequest) -> HttpResponse:
@@ -229,9 +174,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.application_list(user=request.user, filters={k: v for k, v in values.items() if v})
     if request.GET.get("format") == "csv":
         audit_record(actor=request.user, action="export", object_type="network_application")
-        return csv_response(
-            "applications.csv", APPLICATION_CSV, qs.iterator(chunk_size=500), _application_row
-        )
+        return csv_response("applications.csv", APPLICATION_CSV, qs.iterator(chunk_size=500), application_row)
     context = {
         "filters": filters,
         "staff": permissions.is_network_staff(request.user),

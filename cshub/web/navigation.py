@@ -78,6 +78,18 @@ def _adequacy_visible(user: object) -> bool:
     return capacity_permissions.is_plan_viewer(user)
 
 
+def _network_staff(user: object) -> bool:
+    from cshub.network import permissions as network_permissions
+
+    return network_permissions.is_network_staff(user)
+
+
+def _certification_visible(user: object) -> bool:
+    from cshub.network import permissions as network_permissions
+
+    return network_permissions.is_applicant(user)
+
+
 NAV: tuple[NavEntry, ...] = (
     NavEntry("Home", "web:home", lambda u: u.is_authenticated),
     NavEntry("Notifications", "notifications:list", lambda u: u.is_authenticated),
@@ -91,6 +103,9 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("Request authorization", "authorizations:new", _authorization_submit_visible),
     NavEntry("Capacity reports", "capacity:list", _capacity_visible),
     NavEntry("Network adequacy", "capacity:adequacy", _adequacy_visible),
+    NavEntry("Interest forms", "network:interest_list", _network_staff),
+    NavEntry("Certification review", "network:application_list", _network_staff),
+    NavEntry("Certification", "network:application_list", _certification_visible),
     NavEntry("Organizations", "accounts:organization_list", account_permissions.can_view_organizations),
     NavEntry(
         "My organization",

@@ -16,6 +16,7 @@ from cshub.core.models import AuditEvent
 from cshub.core.pagination import csv_response, list_context
 from cshub.members import permissions as member_permissions
 from cshub.members import selectors as member_selectors
+from cshub.network import selectors as network_selectors
 from cshub.referrals import views as referral_views
 
 # What each role's home page leads with: (heading, sentence). The panels below are shown by permission.
@@ -83,6 +84,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context["can_import_roster"] = member_permissions.can_import_roster(user)
     context["referral_counts"] = referral_views.home_counts(user)
     context["authorization_counts"] = authorization_views.home_counts(user)
+    context["network_card"] = network_selectors.home_card(user=user)
     context["can_view_audit"] = user.has_role(Role.PLAN_ADMIN, Role.REPORTING_DIRECTOR)
     return render(request, "web/home.html", context)
 

@@ -145,3 +145,16 @@ def test_n4_review_from_the_page_and_home_card(client, nw):
         "Write the policy"
         in client.get(reverse("network:application_detail", args=[app.uuid])).content.decode()
     )
+
+
+def test_n4_home_card_and_nav(client, nw):
+    """Rule N4: the organization sees its application's state on its home page."""
+    make_application(nw)
+    client.force_login(nw.alice)
+    home = client.get("/").content.decode()
+    assert 'data-testid="network-card"' in home and "Submitted, under review" in home
+    assert reverse("network:application_list") in home
+    client.force_login(nw.charlie)
+    assert 'data-testid="network-card"' not in client.get("/").content.decode()
+    client.force_login(nw.network)
+    assert reverse("network:interest_list") in client.get("/").content.decode()
