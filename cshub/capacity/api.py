@@ -10,7 +10,7 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from cshub.accounts.models import Organization
@@ -277,7 +277,7 @@ def report_create(request: HttpRequest, body: ReportCreateIn) -> Any:
         report = services.capacity_report_create(actor=user, plan=plan, quarter=quarter, data=data)
         if body.submit:
             services.capacity_report_submit(actor=user, report=report, data=data)
-    return 201, _detail(selectors.report_get_for_user(user=user, uuid=report.uuid))
+    return Status(201, _detail(selectors.report_get_for_user(user=user, uuid=report.uuid)))
 
 
 @router.get("/reports/{report_id}", response=ReportDetailOut, summary="One report with its rows")
@@ -314,7 +314,7 @@ def report_correct(request: HttpRequest, report_id: UUID, body: CorrectIn) -> An
     user = _require_viewer(request)
     report = selectors.report_get_for_user(user=user, uuid=report_id)
     draft = services.capacity_report_correct(actor=user, report=report, reason=body.reason)
-    return 201, _detail(selectors.report_get_for_user(user=user, uuid=draft.uuid))
+    return Status(201, _detail(selectors.report_get_for_user(user=user, uuid=draft.uuid)))
 
 
 @router.get("/providers/{provider_id}/history", response=list[HistoryOut], summary="A provider's history")

@@ -12,14 +12,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 
 from cshub.accounts.models import Organization
 from cshub.accounts.roles import OrganizationKind
 from cshub.capacity import permissions
 from cshub.capacity.models import CapacityLine, CapacityNotice, CapacityReport, ReportStatus, StaffLine
-from cshub.capacity.schedule import Quarter
+from cshub.capacity.schedule import Quarter, quarter_of
+from cshub.core import clock
 
 SUBMITTED_STATUSES = (ReportStatus.SUBMITTED, ReportStatus.SUPERSEDED)
 
@@ -199,11 +200,18 @@ def adequacy_matrix(
     *, user: Any, as_of: Quarter | None = None, county: str = "", service: str = ""
 ) -> list[MatrixCell]:
     """The network adequacy matrix (rule D3): county x service with the number of providers, their total
-    capacity and total caseload, from each provider's latest submitted report to the user's plan.
+    capacity and total caseload, from each provider's latest submitted report to the user's plan, counting
+    only providers with an executed contract in force today (contracts.active_contracted_services).
     `county` is a county name, `service` a service key. Plan viewers only (others get an empty matrix)."""
     if not permissions.is_plan_viewer(user):
         return []
-    reports = latest_reports_for_plan(plan_id=user.organization_id, as_of=as_of)
+    from cshub.contracts.selectors import active_contracted_services
+
+    in_force = active_contracted_services(on=clock.today(), plan=user.organization)
+    contracted = in_force.values("organization_id")
+    reports = latest_reports_for_plan(plan_id=user.organization_id, as_of=as_of).filter(
+        provider_id__in=contracted
+    )
     lines = CapacityLine.objects.filter(report__in=reports)
     if county:
         lines = lines.filter(county__name=county)
@@ -239,27 +247,17 @@ class Reporter:
 
 
 def expected_reporters(*, on: date | None = None) -> list[Reporter]:
-    """The (provider, plan) pairs expected to report (rule D3), with the first quarter each reports: every
-    pair that has submitted a report, from its first reported quarter. (When the contracts app lands: the
-    pairs with an executed contract in force on ``on``, from the contract's start.)"""
-    del on  # used once the contracts selector is available
-    firsts = (
-        CapacityReport.objects.filter(status__in=SUBMITTED_STATUSES, provider__is_active=True)
-        .values("provider_id", "plan_id")
-        .annotate(first=Min(F("year") * 10 + F("quarter")))
-        .order_by()
-    )
-    rows = list(firsts)
-    orgs = Organization.objects.in_bulk({r["provider_id"] for r in rows} | {r["plan_id"] for r in rows})
-    reporters = [
-        Reporter(
-            provider=orgs[r["provider_id"]],
-            plan=orgs[r["plan_id"]],
-            since=Quarter(r["first"] // 10, r["first"] % 10),
-        )
-        for r in rows
-    ]
-    return sorted(reporters, key=lambda r: (r.provider.name, r.plan.name))
+    """The (provider, plan) pairs expected to report (rule D3): those with an executed contract in force on
+    ``on`` (``contracts.selectors.active_contracted_services``), each from the quarter its contract began."""
+    from cshub.contracts.selectors import active_contracted_services
+
+    firsts: dict[tuple[int, int], Reporter] = {}
+    for row in active_contracted_services(on=on or clock.today()):
+        since = quarter_of(row.contract.start_date)
+        key = (row.organization_id, row.plan_id)
+        if key not in firsts or since < firsts[key].since:
+            firsts[key] = Reporter(provider=row.organization, plan=row.plan, since=since)
+    return sorted(firsts.values(), key=lambda r: (r.provider.name, r.plan.name))
 
 
 def submitted_pairs(*, quarter: Quarter) -> set[tuple[int, int]]:

@@ -128,6 +128,7 @@ def register_routers() -> None:
     """Each app's api.py owns its router; the API root only mounts them (the domain never imports the API)."""
     from cshub.accounts.api import router as accounts_router
     from cshub.authorizations.api import router as authorizations_router
+    from cshub.capacity.api import router as capacity_router
     from cshub.catalog.api import router as catalog_router
     from cshub.contracts.api import router as contracts_router
     from cshub.contracts.api import training_router
@@ -145,6 +146,7 @@ def register_routers() -> None:
     api.add_router("/authorizations", authorizations_router)
     api.add_router("/contracts", contracts_router)
     api.add_router("/training", training_router)
+    api.add_router("/capacity", capacity_router)
     api.add_router("/directory", directory_router)
     api.add_router("/network", network_router)
 

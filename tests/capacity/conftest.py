@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from datetime import date
+from itertools import count
+
 import pytest
 
 from cshub.capacity import services
@@ -15,7 +18,9 @@ def catalog(db):
     catalog_load()
 
 
-def report_input(*, able: int = 20, serving: int = 12, county: str = "Sacramento", service: str = NAV, **extra):
+def report_input(
+    *, able: int = 20, serving: int = 12, county: str = "Sacramento", service: str = NAV, **extra
+):
     return services.ReportInput(
         current_caseload=extra.get("caseload", serving),
         notes=extra.get("notes", ""),
@@ -32,5 +37,35 @@ def report_input(*, able: int = 20, serving: int = 12, county: str = "Sacramento
 
 
 def submitted(user, plan, quarter: Quarter, **kwargs):
-    report = services.capacity_report_create(actor=user, plan=plan, quarter=quarter, data=report_input(**kwargs))
+    report = services.capacity_report_create(
+        actor=user, plan=plan, quarter=quarter, data=report_input(**kwargs)
+    )
     return services.capacity_report_submit(actor=user, report=report)
+
+
+_numbers = count(1)
+
+
+def contract(
+    provider, plan, *, start: date = date(2026, 1, 1), service: str = NAV, county: str = "Sacramento"
+):
+    """An executed contract in force (test data written directly: the contracts app owns its rules)."""
+    from cshub.catalog.models import Service
+    from cshub.contracts.models import Contract, ContractService
+    from cshub.core.models import County
+
+    k = Contract.objects.create(
+        number=f"K-T-{next(_numbers):05d}",
+        plan=plan,
+        organization=provider,
+        status="executed",
+        start_date=start,
+    )
+    ContractService.objects.create(
+        contract=k,
+        plan=plan,
+        organization=provider,
+        service=Service.objects.get(key=service),
+        county=County.objects.get(name=county),
+    )
+    return k

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from datetime import date
 
 import pytest
 import time_machine
@@ -12,7 +13,7 @@ from cshub.capacity.models import CapacityLine, CapacityNotice, CapacityReport, 
 from cshub.capacity.schedule import Quarter
 from cshub.core.errors import DomainError
 from cshub.notifications.models import Notification
-from tests.capacity.conftest import report_input, submitted
+from tests.capacity.conftest import contract, report_input, submitted
 
 pytestmark = pytest.mark.usefixtures("catalog", "frozen_clock")  # frozen on Monday, November 23, 2026
 
@@ -63,7 +64,9 @@ def test_d3_validation_names_every_field_and_saves_nothing(world):
             services.StaffInput(role="other", headcount=1, fte="2"),
         ],
         capacity=[
-            services.CapacityInput(service="nope", county="Atlantis", members_able_to_serve="", members_serving=1),
+            services.CapacityInput(
+                service="nope", county="Atlantis", members_able_to_serve="", members_serving=1
+            ),
             services.CapacityInput(
                 service="housing_deposits", county="Sacramento", members_able_to_serve=1, members_serving=1
             ),
@@ -73,7 +76,9 @@ def test_d3_validation_names_every_field_and_saves_nothing(world):
         ],
     )
     with pytest.raises(DomainError) as err:
-        services.capacity_report_create(actor=world.alice, plan=world.plan, quarter=Quarter(2026, 3), data=bad)
+        services.capacity_report_create(
+            actor=world.alice, plan=world.plan, quarter=Quarter(2026, 3), data=bad
+        )
     fields = {e.field for e in err.value.errors}
     assert {
         "current_caseload",
@@ -125,7 +130,10 @@ def _notices(kind_prefix: str) -> list[tuple[int, int, str]]:
 
 def test_d3_reminders_timed_idempotent_across_the_year_boundary(world, frozen_clock, settings):
     settings.CSHUB_CAPACITY_REMINDER_DAYS = "14,3"
-    submitted(world.alice, world.plan, Quarter(2026, 3))  # alice's provider now reports to the plan
+    contract(world.provider_a, world.plan)  # both under contract with the plan: both expected to report
+    contract(world.provider_b, world.plan)
+    submitted(world.alice, world.plan, Quarter(2026, 3))  # Q3 sent by both: not late
+    submitted(world.charlie, world.plan, Quarter(2026, 3))
     submitted(world.charlie, world.plan, Quarter(2026, 4))  # charlie already sent Q4: no reminder
 
     def run_on(day: dt.date) -> int:
@@ -150,17 +158,25 @@ def test_d3_reminders_timed_idempotent_across_the_year_boundary(world, frozen_cl
 
 
 def test_d3_missed_days_send_only_the_nearest_reminder(world, frozen_clock):
+    contract(world.provider_a, world.plan)
     submitted(world.alice, world.plan, Quarter(2026, 3))
     frozen_clock.move_to(dt.datetime(2027, 1, 30, 17, 0, tzinfo=dt.UTC))
     assert services.capacity_notices_send() == 1
     assert _notices("due_in") == [(2026, 4, "due_in_3")]
 
 
-def test_d3_no_late_flag_once_submitted_and_not_before_first_quarter(world, frozen_clock):
+def test_d3_no_late_flag_once_submitted_and_not_before_the_contract(world, frozen_clock):
+    contract(world.provider_a, world.plan)
+    contract(world.provider_b, world.plan, start=date(2027, 1, 1))  # reports from 2027 Q1
     submitted(world.alice, world.plan, Quarter(2026, 3))
     # November 23, 2026: Q3 (due October 31) was submitted, so no late flag; nothing to remind yet.
     assert services.capacity_notices_send() == 0
     with time_machine.travel(dt.datetime(2027, 2, 1, 17, 0, tzinfo=dt.UTC), tick=False):
-        submitted(world.charlie, world.plan, Quarter(2027, 1))
-        assert services.capacity_notices_send() == 1  # alice late for Q4; charlie started with 2027 Q1
+        assert services.capacity_notices_send() == 1  # alice late for Q4; charlie's contract began in 2027
     assert list(CapacityNotice.objects.values_list("provider", flat=True)) == [world.provider_a.id]
+
+
+def test_d3_no_contract_no_reminder(world, frozen_clock):
+    submitted(world.alice, world.plan, Quarter(2026, 3))
+    frozen_clock.move_to(dt.datetime(2027, 2, 1, 17, 0, tzinfo=dt.UTC))
+    assert services.capacity_notices_send() == 0
