@@ -17,5 +17,7 @@ urlpatterns = [
     path("network/", include("cshub.network.urls")),
     path("directory/", include("cshub.directory.urls")),
     path("capacity/", include("cshub.capacity.urls")),
+    path("contracts/", include("cshub.contracts.urls")),
+    path("training/", include("cshub.contracts.training_urls")),
     path("", include("cshub.web.urls")),
 ]

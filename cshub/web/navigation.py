@@ -66,6 +66,24 @@ def _listings_visible(user: object) -> bool:
     return directory_permissions.can_view_listings(user)
 
 
+def _contracts_visible(user: object) -> bool:
+    from cshub.contracts import permissions as contract_permissions
+
+    return contract_permissions.can_view_contracts(user)
+
+
+def _own_training_visible(user: object) -> bool:
+    from cshub.contracts import permissions as contract_permissions
+
+    return contract_permissions.can_view_own_training(user)
+
+
+def _network_training_visible(user: object) -> bool:
+    from cshub.contracts import permissions as contract_permissions
+
+    return contract_permissions.can_view_network_training(user)
+
+
 def _capacity_visible(user: object) -> bool:
     from cshub.capacity import permissions as capacity_permissions
 
@@ -101,6 +119,9 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("Authorizations", "authorizations:list", _authorizations_visible),
     NavEntry("Review queue", "authorizations:queue", _authorization_review_visible),
     NavEntry("Request authorization", "authorizations:new", _authorization_submit_visible),
+    NavEntry("Contracts", "contracts:list", _contracts_visible),
+    NavEntry("Training", "training:mine", _own_training_visible),
+    NavEntry("Network training", "training:network", _network_training_visible),
     NavEntry("Capacity reports", "capacity:list", _capacity_visible),
     NavEntry("Network adequacy", "capacity:adequacy", _adequacy_visible),
     NavEntry("Interest forms", "network:interest_list", _network_staff),
