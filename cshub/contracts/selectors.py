@@ -115,10 +115,15 @@ def contract_list(*, user: object, filters: ContractFilters) -> QuerySet[Contrac
         qs = qs.filter(status=filters.status)
     if filters.provider:
         qs = qs.filter(organization__uuid=filters.provider)
+    # Service and county in one filter() so both match the same row: nav in Yolo and meals in Sacramento is
+    # not "meals in Yolo".
+    row_filter = {}
     if filters.service:
-        qs = qs.filter(rows__service__key=filters.service)
+        row_filter["rows__service__key"] = filters.service
     if filters.county:
-        qs = qs.filter(rows__county__name=filters.county)
+        row_filter["rows__county__name"] = filters.county
+    if row_filter:
+        qs = qs.filter(**row_filter)
     if filters.q:
         qs = qs.filter(
             Q(number__iexact=filters.q.strip()) | Q(organization__name__icontains=filters.q.strip())

@@ -129,6 +129,8 @@ def test_n6_api_list_filters_and_privacy(cw, client):
     ] == [b.number]
     assert client.get(API, {"provider": str(cw.provider_a.uuid)}).json()["items"][0]["number"] == a.number
     assert client.get(API, {"status": "executed"}).json()["count"] == 0
+    assert client.get(API, {"county": "Yolo", "service": cw.nav.key}).json()["count"] == 1  # one row, both
+    assert client.get(API, {"county": "Sacramento", "service": cw.meals.key}).json()["count"] == 0
     client.force_login(cw.alice)
     assert [c["number"] for c in client.get(API).json()["items"]] == [a.number]
     assert client.get(f"{API}/{a.uuid}").status_code == 200
