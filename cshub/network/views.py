@@ -4,23 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cshub.core import clock
 from cshub.core.audit import audit_record
 from cshub.core.errors import DomainError
-from cshub.core.middleware import client_ip
 from cshub.core.pagination import csv_response, list_context
+from cshub.core.ratelimit import SubmissionLimit
 from cshub.network import forms, permissions, selectors, services
 from cshub.network.exports import APPLICATION_CSV, INTEREST_CSV, application_row, interest_row
 from cshub.network.models import Application, ApplicationAttachment, GapItemFile
-from cshub.referrals.intake_views import PERIOD_SECONDS, RATE_RE
 
 INTEREST_SESSION_KEY = "network_interest_done"
 
@@ -30,38 +26,9 @@ INTEREST_SESSION_KEY = "network_interest_done"
 # per-address limit of saved submissions per window (`CSHUB_INTEREST_FORM_RATE_LIMIT`, "5/h").
 
 
-def interest_rate() -> tuple[int, int]:
-    raw = str(getattr(settings, "CSHUB_INTEREST_FORM_RATE_LIMIT", "5/h"))
-    match = RATE_RE.match(raw)
-    if not match:
-        raise ImproperlyConfigured(f"CSHUB_INTEREST_FORM_RATE_LIMIT {raw!r} is not like '5/h'.")
-    count, multiple, unit = match.groups()
-    return int(count), int(multiple or 1) * PERIOD_SECONDS[unit]
-
-
-def _rate_key(request: HttpRequest) -> tuple[str, int, int]:
-    limit, seconds = interest_rate()
-    now = int(clock.now().timestamp())
-    return (
-        f"network:interest:{client_ip(request) or 'unknown'}:{now // seconds}",
-        limit,
-        seconds - now % seconds,
-    )
-
-
-def interest_rate_limited(request: HttpRequest) -> int:
-    key, limit, left = _rate_key(request)
-    return left if (cache.get(key) or 0) >= limit else 0
-
-
-def interest_count_submission(request: HttpRequest) -> None:
-    key, _, left = _rate_key(request)
-    if cache.add(key, 1, timeout=left + 1):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=left + 1)
+INTEREST_LIMIT = SubmissionLimit("network:interest", "CSHUB_INTEREST_FORM_RATE_LIMIT")
+interest_rate_limited = INTEREST_LIMIT.seconds_to_wait
+interest_count_submission = INTEREST_LIMIT.count
 
 
 @require_http_methods(["GET", "POST"])

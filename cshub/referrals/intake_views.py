@@ -9,23 +9,19 @@ changes, and without JavaScript a plain "Update the provider list" button does t
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cshub.catalog import selectors as catalog_selectors
-from cshub.core import clock
 from cshub.core.errors import DomainError, PermissionDeniedError
 from cshub.core.forms import apply_domain_errors
-from cshub.core.middleware import client_ip
+from cshub.core.ratelimit import SubmissionLimit
 from cshub.members import selectors as member_selectors
 from cshub.members.models import Member
 from cshub.referrals import permissions, selectors, services
@@ -200,46 +196,8 @@ def referral_new(request: HttpRequest) -> HttpResponse:
 
 # --- 2. Public self-referral (rules R1, R4) ----------------------------------------------------------------
 
-RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
-PERIOD_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def self_referral_rate() -> tuple[int, int]:
-    """`CSHUB_SELF_REFERRAL_RATE_LIMIT` ("5/h", "20/d", "3/10m") as (count, seconds)."""
-    raw = str(getattr(settings, "CSHUB_SELF_REFERRAL_RATE_LIMIT", "5/h"))
-    match = RATE_RE.match(raw)
-    if not match:
-        raise ImproperlyConfigured(f"CSHUB_SELF_REFERRAL_RATE_LIMIT {raw!r} is not like '5/h'.")
-    count, multiple, unit = match.groups()
-    return int(count), int(multiple or 1) * PERIOD_SECONDS[unit]
-
-
-def _rate_key(request: HttpRequest) -> tuple[str, int, int]:
-    """The cache key of this client's current window, the limit, and the seconds left in the window."""
-    limit, seconds = self_referral_rate()
-    now = int(clock.now().timestamp())
-    window = now // seconds
-    return (
-        f"referrals:self-referral:{client_ip(request) or 'unknown'}:{window}",
-        limit,
-        seconds - now % seconds,
-    )
-
-
-def _rate_limited(request: HttpRequest) -> int:
-    """Seconds until this client may submit again, or 0 when it may submit now."""
-    key, limit, left = _rate_key(request)
-    return left if (cache.get(key) or 0) >= limit else 0
-
-
-def _count_submission(request: HttpRequest) -> None:
-    key, _, left = _rate_key(request)
-    if cache.add(key, 1, timeout=left + 1):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=left + 1)
+SELF_REFERRAL_LIMIT = SubmissionLimit("referrals:self-referral", "CSHUB_SELF_REFERRAL_RATE_LIMIT")
+self_referral_rate = SELF_REFERRAL_LIMIT.rate  # "5/h" as (count, seconds)
 
 
 @require_http_methods(["GET", "POST"])
@@ -248,7 +206,7 @@ def self_referral(request: HttpRequest) -> HttpResponse:
     "succeeds" without saving) and a limit of submissions per client address (429 above it). Only
     submissions that would be saved count, so a person correcting typos is not locked out."""
     if _submitted(request):
-        wait = _rate_limited(request)
+        wait = SELF_REFERRAL_LIMIT.seconds_to_wait(request)
         if wait:
             response = render(
                 request,
@@ -261,7 +219,7 @@ def self_referral(request: HttpRequest) -> HttpResponse:
     form = _form_from(SelfReferralForm, request, {})
     if _submitted(request):
         if form.honeypot_filled:
-            _count_submission(request)
+            SELF_REFERRAL_LIMIT.count(request)
             request.session[SELF_REFERRAL_SESSION_KEY] = {}
             return redirect("referrals:self_referral_done")
         if form.is_valid():
@@ -282,7 +240,7 @@ def self_referral(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 _apply(form, exc)
             else:
-                _count_submission(request)
+                SELF_REFERRAL_LIMIT.count(request)
                 request.session[SELF_REFERRAL_SESSION_KEY] = {
                     "number": referral.number,
                     "provider": referral.receiving_provider.name if referral.receiving_provider_id else "",
