@@ -18,9 +18,11 @@ class Command(BaseCommand):
     def handle(self, *args, **opts) -> None:
         from waitress import serve
 
-        from cshub.config.wsgi import application
-
+        # Collect first: WhiteNoise indexes the static folder when the application is built, so files
+        # collected afterwards would answer 404 until the next start (a fresh demo served bare pages).
         if not opts["no_collectstatic"]:
             call_command("collectstatic", interactive=False, verbosity=0)
+
+        from cshub.config.wsgi import application
         self.stdout.write(f"Serving on http://{opts['host']}:{opts['port']}/ (Ctrl-C to stop)")
         serve(application, host=opts["host"], port=opts["port"], threads=opts["threads"], ident="cshub")
