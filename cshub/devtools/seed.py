@@ -87,6 +87,7 @@ class SeedResult:
     authorizations: int = 0
     authorization_status: dict[str, int] = field(default_factory=dict)
     service_records: int = 0
+    network: dict[str, int] = field(default_factory=dict)  # contracts, certifications, reports, ...
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     member_seconds: float = 0.0  # members, spans, assignments: generation, writing and index rebuild
@@ -108,6 +109,7 @@ class SeedResult:
             f"{self.program_enrollments:,}\n"
             + self._referral_summary()
             + self._authorization_summary()
+            + self._network_summary()
             + f"  time: {', '.join(f'{name} {sec:.1f} s' for name, sec in self.phases.items())}"
             + "".join(f"\n  note: {note}" for note in self.notes)
         )
@@ -132,6 +134,15 @@ class SeedResult:
         return (
             f"  authorization requests: {self.authorizations:,} (through the services); "
             f"{self.service_records:,} service records\n    by status: {statuses}\n"
+        )
+
+    def _network_summary(self) -> str:
+        if not self.network:
+            return ""
+        return (
+            "  provider network (through the services): "
+            + ", ".join(f"{n:,} {name}" for name, n in self.network.items())
+            + "\n"
         )
 
 
@@ -1176,6 +1187,7 @@ def seed(
     plans: int = 2,
     referrals: int | None = None,
     authorizations: int | None = None,
+    network: bool = True,
     stdout: TextIO | None = None,
 ) -> SeedResult:
     """Create `plans` plans, about `providers` provider organizations and `members` members with their
@@ -1183,7 +1195,9 @@ def seed(
     then, when the service catalog is loaded, provider intakes and `referrals` referrals with their history
     (default: 5% of the members, at most 300,000; see cshub/devtools/seed_referrals.py), then
     `authorizations` authorization requests made through the services (default: the demo's scenarios; see
-    cshub/devtools/seed_authorizations.py).
+    cshub/devtools/seed_authorizations.py), then, with `network`, the first plan's provider network:
+    certifications, contracts, trainings, listings and capacity reports made through the services (see
+    cshub/devtools/seed_network.py).
 
     Running it again with the same seed changes nothing (`already_seeded` is set); a database seeded with
     another seed is refused (SeedError): call `reset` first."""
@@ -1235,6 +1249,8 @@ def seed(
             stdout=stdout,
         )
         _seed_authorizations(seed=seed, count=authorizations, result=result, stdout=stdout)
+        if network:
+            _seed_network(seed=seed, result=result, stdout=stdout)
     result.members = counts.members
     result.eligibility_spans = counts.spans
     result.ecm_assignments = counts.ecm
@@ -1298,6 +1314,26 @@ def _seed_authorizations(*, seed: int, count: int | None, result: SeedResult, st
     result.notes += outcome.notes
     if outcome.requests or outcome.service_records:
         result.phases["authorizations"] = time.perf_counter() - started
+
+
+def _seed_network(*, seed: int, result: SeedResult, stdout: TextIO | None) -> None:
+    """The first plan's provider network through the services (cshub/devtools/seed_network.py)."""
+    from cshub.devtools.seed_network import seed_network
+
+    started = time.perf_counter()
+    outcome = seed_network(seed=seed, stdout=stdout)
+    result.notes += outcome.notes
+    if outcome.contracts or outcome.interest_forms:
+        result.network = {
+            "executed contracts": outcome.contracts,
+            "fee schedule rows": outcome.fee_rows,
+            **{f"applications {k}": n for k, n in sorted(outcome.certifications.items())},
+            "interest forms": outcome.interest_forms,
+            "training completions": outcome.trainings,
+            "listings": outcome.listings,
+            "capacity reports": outcome.capacity_reports,
+        }
+        result.phases["network"] = time.perf_counter() - started
 
 
 def _county_ids() -> list[int]:
@@ -1412,9 +1448,12 @@ def reset(*, stdout: TextIO | None = None) -> dict[str, int]:
             low, high = seeded_uuid_range(s)
             in_range = {"uuid__gte": low, "uuid__lt": high}
             orgs = Organization.objects.filter(website__endswith=".example.org", **in_range)
-            # The authorization seed's requests and its own users (seeded uuids) go first.
+            # The network seed's rows, then the authorization seed's requests and the seeders' own users
+            # (seeded uuids) go first.
             from cshub.devtools.seed_authorizations import reset_authorizations
+            from cshub.devtools.seed_network import reset_network
 
+            deleted.update(reset_network(in_range))
             deleted.update(reset_authorizations(in_range))
             users = list(User.objects.filter(organization__in=orgs).values_list("email", flat=True)[:5])
             if users:

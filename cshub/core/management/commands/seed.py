@@ -1,10 +1,11 @@
 """`cshub seed`: deterministic synthetic California data (plans, providers, members, referrals).
 
 The generator itself is cshub/devtools/seed.py (referrals: cshub/devtools/seed_referrals.py, authorization
-requests: cshub/devtools/seed_authorizations.py)."""
+requests: cshub/devtools/seed_authorizations.py, provider network: cshub/devtools/seed_network.py)."""
 
 from __future__ import annotations
 
+import argparse
 import time
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cshub.devtools.seed import SeedError, reset, seed
 from cshub.devtools.seed_authorizations import MAX_REQUESTS, default_authorizations
+from cshub.devtools.seed_network import MAX_CONTRACTED
 
 
 class Command(BaseCommand):
@@ -42,6 +44,15 @@ class Command(BaseCommand):
             f"{default_authorizations()} scenarios; 0 for none; at most {MAX_REQUESTS} whatever the size: "
             "each renders WeasyPrint letters)",
         )
+        parser.add_argument(
+            "--network",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="the first plan's provider network through the services: certifications, executed "
+            "contracts with fee schedules, trainings, directory listings, quarterly capacity reports, "
+            f"interest forms (default on; contracts for at most {MAX_CONTRACTED} CS providers whatever the "
+            "size)",
+        )
         parser.add_argument("--seed", type=int, default=2026, help="random seed, 0 to 2**32-1 (default 2026)")
         parser.add_argument(
             "--reset", action="store_true", help="delete previously seeded data first (other data is kept)"
@@ -60,6 +71,7 @@ class Command(BaseCommand):
                 plans=opts["plans"],
                 referrals=opts["referrals"],
                 authorizations=opts["authorizations"],
+                network=opts["network"],
                 seed=opts["seed"],
                 stdout=self.stdout,
             )
