@@ -9,12 +9,13 @@ from cshub.accounts.roles import OrganizationKind
 from cshub.catalog.models import Service
 from cshub.contracts.models import ContractStatus
 from cshub.contracts.trainings import training_catalog
+from cshub.core.forms import StyledFormMixin
 from cshub.core.models import County
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
-class ContractFilterForm(forms.Form):
+class ContractFilterForm(StyledFormMixin, forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "Any state"), *ContractStatus.choices])
     provider = forms.ModelChoiceField(
         required=False,
@@ -31,7 +32,7 @@ class ContractFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Number or provider name", max_length=100)
 
 
-class ContractForm(forms.Form):
+class ContractForm(StyledFormMixin, forms.Form):
     organization = forms.ModelChoiceField(
         label="CS provider",
         queryset=Organization.objects.filter(kind=OrganizationKind.CS_PROVIDER, is_active=True),
@@ -42,7 +43,7 @@ class ContractForm(forms.Form):
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class VersionForm(forms.Form):
+class VersionForm(StyledFormMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
@@ -88,7 +89,7 @@ def _course_choices(kind: str | None = None) -> list[tuple[str, str]]:
     return [(c.key, c.title) for c in training_catalog().courses if kind is None or c.kind == kind]
 
 
-class CompletionForm(forms.Form):
+class CompletionForm(StyledFormMixin, forms.Form):
     person = forms.ModelChoiceField(queryset=Organization.objects.none(), to_field_name="uuid")
     course = forms.ChoiceField()
     completed_on = forms.DateField(widget=DATE)
@@ -102,7 +103,7 @@ class CompletionForm(forms.Form):
             self.fields["person"].queryset = people
 
 
-class AttestationForm(forms.Form):
+class AttestationForm(StyledFormMixin, forms.Form):
     plan = forms.ModelChoiceField(
         queryset=Organization.objects.filter(kind=OrganizationKind.PLAN), to_field_name="uuid"
     )

@@ -10,6 +10,7 @@ from cshub.accounts.models import Organization
 from cshub.accounts.roles import OrganizationKind
 from cshub.catalog.models import Service
 from cshub.core.errors import DomainError
+from cshub.core.forms import StyledFormMixin
 from cshub.core.reference import county_names
 from cshub.network.models import Application, Decision, InterestForm, SectionFinding
 
@@ -40,7 +41,7 @@ def apply_errors(form: forms.Form, exc: DomainError) -> None:
         form.add_error(None, exc.message)
 
 
-class InterestFormForm(forms.Form):
+class InterestFormForm(StyledFormMixin, forms.Form):
     """Rule N1: the public Provider Interest Form."""
 
     plan = forms.ModelChoiceField(queryset=Organization.objects.none(), label="Health plan", empty_label=None)
@@ -78,7 +79,7 @@ class InterestFormForm(forms.Form):
         return bool((self.data.get(HONEYPOT_FIELD) or "").strip())
 
 
-class InterestFilterForm(forms.Form):
+class InterestFilterForm(StyledFormMixin, forms.Form):
     q = forms.CharField(required=False, label="Search")
     status = forms.ChoiceField(choices=[("", "Any"), *list(InterestForm.Status.choices)], required=False)
     county = forms.ChoiceField(choices=(), required=False)
@@ -90,14 +91,14 @@ class InterestFilterForm(forms.Form):
         self.fields["service"].choices = [("", "Any"), *_service_choices()]
 
 
-class ApplicationFilterForm(forms.Form):
+class ApplicationFilterForm(StyledFormMixin, forms.Form):
     q = forms.CharField(required=False, label="Search")
     status = forms.ChoiceField(choices=[("", "Any"), *list(Application.Status.choices)], required=False)
     kind = forms.ChoiceField(choices=[("", "Any"), *list(Application.Kind.choices)], required=False)
     program = forms.ChoiceField(choices=[("", "Any"), *list(Application.Program.choices)], required=False)
 
 
-class InviteForm(forms.Form):
+class InviteForm(StyledFormMixin, forms.Form):
     """Rule N2: invite the organization of an interest form (new, or link an existing one)."""
 
     organization = forms.ModelChoiceField(
@@ -116,7 +117,7 @@ class InviteForm(forms.Form):
         ).order_by("name")
 
 
-class ScopeForm(forms.Form):
+class ScopeForm(StyledFormMixin, forms.Form):
     services = forms.MultipleChoiceField(choices=(), widget=forms.CheckboxSelectMultiple, required=False)
     counties = forms.MultipleChoiceField(choices=(), widget=forms.CheckboxSelectMultiple, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -127,7 +128,7 @@ class ScopeForm(forms.Form):
         self.fields["counties"].choices = _county_choices()
 
 
-class ParticipationRequestForm(forms.Form):
+class ParticipationRequestForm(StyledFormMixin, forms.Form):
     """Rule N5: an existing organization asks to contract for CS or ECM."""
 
     plan = forms.ModelChoiceField(queryset=Organization.objects.none(), empty_label=None)
@@ -143,13 +144,13 @@ class ParticipationRequestForm(forms.Form):
         self.fields["counties"].choices = _county_choices()
 
 
-class FindingForm(forms.Form):
+class FindingForm(StyledFormMixin, forms.Form):
     section = forms.CharField(max_length=100)
     rating = forms.ChoiceField(choices=SectionFinding.Rating.choices)
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(StyledFormMixin, forms.Form):
     outcome = forms.ChoiceField(choices=Decision.Outcome.choices, widget=forms.RadioSelect)
     reasons = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     items = forms.CharField(
@@ -170,19 +171,19 @@ class DecisionForm(forms.Form):
         return out
 
 
-class GapResponseForm(forms.Form):
+class GapResponseForm(StyledFormMixin, forms.Form):
     response = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     files = forms.FileField(required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class GapReviewForm(forms.Form):
+class GapReviewForm(StyledFormMixin, forms.Form):
     accept = forms.ChoiceField(choices=[("1", "Accept"), ("0", "Return")], widget=forms.RadioSelect)
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(StyledFormMixin, forms.Form):
     section = forms.CharField(max_length=100)
     file = forms.FileField(required=False)
     description = forms.CharField(max_length=300, required=False)

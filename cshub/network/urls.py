@@ -1,10 +1,13 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from cshub.network import views
 
 app_name = "network"
 
 urlpatterns = [
+    # /network/ itself: the applications (the review queue for network staff, its own for a provider)
+    path("", RedirectView.as_view(pattern_name="network:application_list"), name="home"),
     path("interest/", views.interest_form, name="interest_form"),
     path("interest/thanks/", views.interest_done, name="interest_done"),
     path("interest-forms/", views.interest_list, name="interest_list"),
