@@ -24,5 +24,6 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
 
         from cshub.config.wsgi import application
+
         self.stdout.write(f"Serving on http://{opts['host']}:{opts['port']}/ (Ctrl-C to stop)")
         serve(application, host=opts["host"], port=opts["port"], threads=opts["threads"], ident="cshub")
