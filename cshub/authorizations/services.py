@@ -1189,8 +1189,8 @@ def request_withdraw(
 def retrospective_review_record(
     *, actor: Any, request: AuthorizationRequest, upheld: bool, note: str, expected_version: int | None
 ) -> AuthorizationRequest:
-    """Rule G2: the plan reviews a presumptive authorization afterwards; if not upheld it is voided from
-    the day after the review (services already given stay covered)."""
+    """Rule G2: the plan reviews a presumptive authorization afterwards; if not upheld it ends on the day
+    of the review (services already given stay covered) and the reason is kept."""
     _require_reviewer(actor, request)
     request = _lock(request, expected_version)
     authorization = Authorization.objects.filter(request=request, presumptive=True).first()
