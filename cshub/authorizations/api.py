@@ -168,23 +168,19 @@ def _refused(request: HttpRequest, exc: DomainError, uuid: UUID) -> HttpResponse
     and status and the caller's allowed actions."""
     if exc.status not in (403, 409):
         raise exc
-    from cshub.core.api import api  # the API root imports this module; import it late
+    from cshub.core.api import problem  # the API root imports this module; import it late
 
     current = selectors.request_get_for_update(user=request.user, uuid=uuid)
-    body = {
-        "type": f"about:blank#{exc.code}",
-        "title": exc.message,
-        "status": exc.status,
-        "errors": [e.as_dict() for e in exc.errors],
-        "version": current.version,
-        "current_status": current.status,
-        "allowed_actions": list(
-            permissions.allowed_actions(request.user, current, _authorization_of(current))
-        ),
-    }
-    response = api.create_response(request, body, status=exc.status)
-    response["Content-Type"] = "application/problem+json"
-    return response
+    return problem(
+        request,
+        exc.status,
+        exc.message,
+        errors=[e.as_dict() for e in exc.errors],
+        code=exc.code,
+        version=current.version,
+        current_status=current.status,
+        allowed_actions=list(permissions.allowed_actions(request.user, current, _authorization_of(current))),
+    )
 
 
 def _change(request: HttpRequest, uuid: UUID, action: Callable[[AuthorizationRequest], Any]) -> Any:

@@ -52,12 +52,15 @@ def problem(
     detail: str = "",
     errors: list | None = None,
     code: str = "",
+    **extensions: object,
 ) -> HttpResponse:
+    """An RFC 9457 problem document; `extensions` are extra members (e.g. a record's current version)."""
     body: dict[str, object] = {"type": f"about:blank#{code or status}", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     if errors is not None:
         body["errors"] = errors
+    body.update(extensions)
     response = api.create_response(request, body, status=status)
     response["Content-Type"] = "application/problem+json"
     return response

@@ -120,23 +120,21 @@ def _refused(request: HttpRequest, exc: DomainError, uuid: UUID) -> HttpResponse
     version and status and the caller's allowed next steps."""
     if exc.status not in (403, 409):
         raise exc
-    from cshub.core.api import api  # the API root imports this module; import it late
+    from cshub.core.api import problem  # the API root imports this module; import it late
 
     current = selectors.referral_get_for_update(user=request.user, uuid=uuid)
-    body = {
-        "type": f"about:blank#{exc.code}",
-        "title": exc.message,
-        "status": exc.status,
-        "errors": [e.as_dict() for e in exc.errors],
-        "version": current.version,
-        "current_status": current.status,
-        "allowed_next_steps": [
+    return problem(
+        request,
+        exc.status,
+        exc.message,
+        errors=[e.as_dict() for e in exc.errors],
+        code=exc.code,
+        version=current.version,
+        current_status=current.status,
+        allowed_next_steps=[
             {"status": step["status"], "label": step["label"]} for step in _next_steps(request.user, current)
         ],
-    }
-    response = api.create_response(request, body, status=exc.status)
-    response["Content-Type"] = "application/problem+json"
-    return response
+    )
 
 
 def _change(request: HttpRequest, uuid: UUID, action: Callable[[Referral], Any]) -> Any:
