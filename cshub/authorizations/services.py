@@ -13,7 +13,7 @@ from uuid import uuid4
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
 from cshub.accounts.models import Organization
 from cshub.accounts.roles import OrganizationKind
@@ -38,6 +38,7 @@ from cshub.catalog.models import Service, ServiceCode
 from cshub.core import clock, icd10
 from cshub.core.audit import audit_record
 from cshub.core.errors import ConflictError, DomainError, FieldError, PermissionDeniedError
+from cshub.core.locking import save_versioned
 from cshub.core.uploads import FAX_TYPES, check_upload
 from cshub.core.validators import npi_is_valid
 from cshub.members.models import EligibilitySpan, Member
@@ -672,15 +673,6 @@ def _lock(request: AuthorizationRequest, expected_version: int | None) -> Author
     return current
 
 
-def _save(request: AuthorizationRequest, fields: list[str]) -> None:
-    updated = AuthorizationRequest.objects.filter(pk=request.pk, version=request.version).update(
-        version=F("version") + 1, **{f: getattr(request, f) for f in fields}
-    )
-    if updated != 1:  # cannot happen under the row lock, but never write blind
-        raise ConflictError()
-    request.version += 1
-
-
 def _require_reviewer(actor: Any, request: AuthorizationRequest) -> None:
     if not permissions.can_review(actor) or actor.organization_id != request.plan_id:
         raise PermissionDeniedError("Only the plan's UM reviewers review authorization requests.")
@@ -728,7 +720,7 @@ def request_take(
     request.taken_at = now
     if request.status == RequestStatus.RECEIVED:
         request.status = RequestStatus.IN_REVIEW
-    _save(request, ["reviewer", "taken_at", "status"])
+    save_versioned(request, ["reviewer", "taken_at", "status"])
     _event(request, "taken", actor=actor, at=now, from_status=from_status, to_status=request.status)
     _audit(actor, "update", request, step="take")
     return request
@@ -752,7 +744,7 @@ def request_release(
     request.taken_at = None
     if request.status == RequestStatus.IN_REVIEW:
         request.status = RequestStatus.RECEIVED
-    _save(request, ["reviewer", "taken_at", "status"])
+    save_versioned(request, ["reviewer", "taken_at", "status"])
     _event(request, "released", actor=actor, at=now, from_status=from_status, to_status=request.status)
     return request
 
@@ -783,7 +775,7 @@ def request_set_urgency(
     request.urgency = urgency
     request.urgency_reason = reason[:500]
     _recompute_due(request)
-    _save(request, ["urgency", "urgency_reason", "due_at"])
+    save_versioned(request, ["urgency", "urgency_reason", "due_at"])
     _event(
         request,
         "urgency",
@@ -842,7 +834,7 @@ def request_pend(
     request.reviewer = request.reviewer or actor
     request.information_complete_at = None
     _recompute_due(request)
-    _save(request, ["status", "reviewer", "information_complete_at", "due_at"])
+    save_versioned(request, ["status", "reviewer", "information_complete_at", "due_at"])
     _event(
         request,
         "pended",
@@ -904,7 +896,7 @@ def information_answer(
     request.status = RequestStatus.IN_REVIEW if request.reviewer_id else RequestStatus.RECEIVED
     request.information_complete_at = now
     _recompute_due(request)
-    _save(request, ["status", "information_complete_at", "due_at"])
+    save_versioned(request, ["status", "information_complete_at", "due_at"])
     _event(
         request,
         "answered",
@@ -947,7 +939,7 @@ def request_extend(
     request.extension_reason = reason
     request.extension_taken_at = now
     _recompute_due(request)
-    _save(request, ["extension_days", "extension_reason", "extension_taken_at", "due_at"])
+    save_versioned(request, ["extension_days", "extension_reason", "extension_taken_at", "due_at"])
     _event(
         request,
         "extended",
@@ -1132,7 +1124,7 @@ def _decide(
     request.presumptive = presumptive
     if user and not request.reviewer_id:
         request.reviewer = user
-    _save(request, ["status", "decided_at", "decided_on_time", "presumptive", "reviewer"])
+    save_versioned(request, ["status", "decided_at", "decided_on_time", "presumptive", "reviewer"])
     text = determination.get_outcome_display()
     if granted:
         text += f": {units} units, {start:%m/%d/%Y} to {end:%m/%d/%Y} ({authorization.number})"
@@ -1216,7 +1208,7 @@ def retrospective_review_record(
         fields += ["end_date", "void_reason"]
     authorization.save(update_fields=fields)
     request.retrospective_review_done_at = now
-    _save(request, ["retrospective_review_done_at"])
+    save_versioned(request, ["retrospective_review_done_at"])
     _event(
         request,
         "retrospective_review",

@@ -19,7 +19,7 @@ from uuid import uuid4
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
 from cshub.accounts.models import Organization, User
 from cshub.accounts.roles import OrganizationKind
@@ -38,6 +38,7 @@ from cshub.contracts.trainings import training_catalog
 from cshub.core import clock
 from cshub.core.audit import audit_record
 from cshub.core.errors import ConflictError, DomainError, FieldError, PermissionDeniedError
+from cshub.core.locking import save_versioned
 from cshub.core.models import County
 from cshub.core.uploads import check_upload
 from cshub.notifications.services import notify
@@ -102,14 +103,9 @@ def _lock(contract: Contract, expected_version: int | None) -> Contract:
 
 
 def _bump(contract: Contract, **fields: Any) -> None:
-    updated = Contract.objects.filter(pk=contract.pk, version=contract.version).update(
-        version=F("version") + 1, **fields
-    )
-    if updated != 1:  # cannot happen under the row lock, but never write blind
-        raise ConflictError()
-    contract.version += 1
     for name, value in fields.items():
         setattr(contract, name, value)
+    save_versioned(contract, fields)
 
 
 def _require_draft(contract: Contract, step: str) -> None:

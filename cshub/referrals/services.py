@@ -18,13 +18,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 
 from cshub.accounts.models import Organization
 from cshub.catalog.models import Service
 from cshub.core import clock
 from cshub.core.audit import audit_record
 from cshub.core.errors import ConflictError, DomainError, FieldError, PermissionDeniedError
+from cshub.core.locking import save_versioned
 from cshub.core.models import County
 from cshub.core.uploads import FAX_TYPES, check_upload
 from cshub.core.validators import normalize_phone, validate_cin
@@ -519,15 +520,6 @@ def _lock(referral: Referral, expected_version: int | None) -> Referral:
     return current
 
 
-def _save_with_version(referral: Referral, fields: list[str]) -> None:
-    updated = Referral.objects.filter(pk=referral.pk, version=referral.version).update(
-        version=F("version") + 1, **{f: getattr(referral, f) for f in fields}
-    )
-    if updated != 1:  # cannot happen under the row lock, but never write blind
-        raise ConflictError()
-    referral.version += 1
-
-
 def _guard_message(referral: Referral, guard: str) -> str | None:
     """None when the guard holds; otherwise what is missing, in words."""
     if guard == "first_contact_eligible":
@@ -622,7 +614,7 @@ def referral_transition(
         referral.closed_at = now
         referral.loop_closure_reason = target.loop_closure
         fields += ["closed_at", "loop_closure_reason"]
-    _save_with_version(referral, fields)
+    save_versioned(referral, fields)
     _event(
         referral,
         ReferralEvent.Kind.STATUS,
@@ -657,7 +649,7 @@ def referral_assign(
     )
     previous = referral.receiving_provider
     referral.receiving_provider = provider
-    _save_with_version(referral, ["receiving_provider"])
+    save_versioned(referral, ["receiving_provider"])
     now = clock.now()
     _event(
         referral,
@@ -849,7 +841,7 @@ def outreach_end(
     )
     referral.outreach_outcome = outcome
     referral.outreach_ended_at = clock.now()
-    _save_with_version(referral, ["outreach_outcome", "outreach_ended_at"])
+    save_versioned(referral, ["outreach_outcome", "outreach_ended_at"])
     _event(
         referral,
         ReferralEvent.Kind.OUTREACH_ENDED,
@@ -1090,7 +1082,7 @@ def enrollment_create(
     )
     referral.outreach_outcome = Referral.OutreachOutcome.ENGAGED
     referral.outreach_ended_at = referral.outreach_ended_at or clock.now()
-    _save_with_version(referral, ["outreach_outcome", "outreach_ended_at"])
+    save_versioned(referral, ["outreach_outcome", "outreach_ended_at"])
     _event(
         referral,
         ReferralEvent.Kind.ENROLLED,
@@ -1219,7 +1211,7 @@ def _ecm_referral_check(referral: Referral, *, actor: Any) -> None:
     referral.status_changed_at = now
     referral.closed_at = now
     referral.loop_closure_reason = workflow().status("unable_to_process").loop_closure
-    _save_with_version(
+    save_versioned(
         referral, ["status", "status_reason", "status_changed_at", "closed_at", "loop_closure_reason"]
     )
     _event(
