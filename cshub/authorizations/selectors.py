@@ -9,11 +9,12 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 
-from cshub.authorizations import permissions
+from cshub.authorizations import clocks, permissions
 from cshub.authorizations.models import (
     OPEN_STATUSES,
     Authorization,
@@ -152,10 +153,6 @@ class TimeLeft:
 
 
 def time_left(request: AuthorizationRequest, *, now: datetime | None = None) -> TimeLeft:
-    from django.conf import settings
-
-    from cshub.authorizations import clocks
-
     if request.status not in OPEN_STATUSES:
         return TimeLeft("decided", "on time" if request.decided_on_time else "late")
     now = now or clock.now()
