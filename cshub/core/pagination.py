@@ -50,3 +50,20 @@ def list_context(
         "page_obj": paginate(request, queryset, per_page),
         "querystring_without_page": f"{encoded}&" if encoded else "",
     }
+
+
+class MappedRows:
+    """A queryset whose rows become API dicts only for the page an API paginator slices (and `len` is one
+    COUNT), so a list endpoint that shapes rows in Python never reads every row in scope."""
+
+    def __init__(self, queryset: QuerySet, row: Callable[[Any], Any]) -> None:
+        self.queryset = queryset
+        self.row = row
+
+    def __getitem__(self, index: slice | int) -> Any:
+        if isinstance(index, slice):
+            return [self.row(r) for r in self.queryset[index]]
+        return self.row(self.queryset[index])
+
+    def __len__(self) -> int:
+        return self.queryset.count()

@@ -17,7 +17,7 @@ from cshub.accounts.models import Organization
 from cshub.accounts.roles import OrganizationKind
 from cshub.core.audit import audit_record
 from cshub.core.errors import DomainError
-from cshub.core.pagination import csv_response
+from cshub.core.pagination import MappedRows, csv_response
 from cshub.network import permissions, selectors, services
 from cshub.network.exports import APPLICATION_CSV, INTEREST_CSV, application_row, interest_row
 from cshub.network.models import Application, InterestForm
@@ -173,7 +173,7 @@ def interest_submit(request: HttpRequest, payload: InterestIn):
 def interest_list(request: HttpRequest, status: str = "", county: str = "", service: str = "", q: str = ""):
     _staff(request)
     filters = {k: v for k, v in {"status": status, "county": county, "service": service, "q": q}.items() if v}
-    return [_interest_out(f) for f in selectors.interest_form_list(user=request.user, filters=filters)]
+    return MappedRows(selectors.interest_form_list(user=request.user, filters=filters), _interest_out)
 
 
 @router.get("/interest-forms.csv", summary="The interest form queue as CSV")
@@ -220,10 +220,9 @@ def application_list(request: HttpRequest, status: str = "", kind: str = "", pro
     if not permissions.can_use_network(request.user):
         raise PermissionDenied("Your role does not work with certification.")
     filters = {k: v for k, v in {"status": status, "kind": kind, "program": program, "q": q}.items() if v}
-    return [
-        _app_out(a)
-        for a in selectors.application_list(user=request.user, filters=filters).prefetch_related("counties")
-    ]
+    return MappedRows(
+        selectors.application_list(user=request.user, filters=filters).prefetch_related("counties"), _app_out
+    )
 
 
 @router.get("/applications.csv", summary="Applications as CSV")
