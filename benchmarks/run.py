@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import referral_api, seed_members
+from benchmarks import csasf, referral_api, seed_members
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADER = (
@@ -58,9 +58,25 @@ def _referral_api(args: argparse.Namespace) -> str:
     return referral_api.report(outcome)
 
 
+def _csasf(args: argparse.Namespace) -> str:
+    database = args.database or csasf.DEFAULT_DATABASE
+    print(f"csasf: every provider's CSASF in {database!r} ...", flush=True)
+    outcome = csasf.run(
+        admin_url=args.admin_url,
+        database=database,
+        members=args.members or csasf.MEMBERS,
+        providers=args.providers or csasf.PROVIDERS,
+        referrals=args.referrals if args.referrals is not None else csasf.REFERRALS,
+        authorizations=args.authorizations if args.authorizations is not None else csasf.AUTHORIZATIONS,
+        reuse=args.reuse,
+    )
+    return csasf.report(outcome)
+
+
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], str]] = {
     "seed_members": _seed_members,
     "referral_api": _referral_api,
+    "csasf": _csasf,
 }
 
 
@@ -88,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         "--referrals", type=int, help=f"referral_api: referrals to seed (default {referral_api.REFERRALS:,})"
     )
     parser.add_argument(
-        "--reuse", action="store_true", help="referral_api: keep the seeded database, only measure"
+        "--authorizations", type=int, help=f"csasf: authorization requests (default {csasf.AUTHORIZATIONS:,})"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="referral_api, csasf: keep the seeded database, only measure"
     )
     parser.add_argument(
         "--clients", type=int, default=referral_api.CLIENTS, help="referral_api: concurrent users"

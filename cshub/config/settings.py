@@ -4,6 +4,12 @@ DATABASE_URL   default: SQLite file var/cshub.sqlite3 in WAL mode
 REDIS_URL      optional: Huey uses Redis when set, SQLite otherwise
 CSHUB_VAR_DIR  where the embedded database, the queue, uploaded files and demo secrets live (default ./var)
 DJANGO_SECRET_KEY  required when CSHUB_DEBUG is off; in demo/dev one is generated once into var/secret_key
+CSHUB_SFTP_ROOT      the per-organization inbox/outbox folders (default var/sftp; docs/sftp.md)
+CSHUB_SFTP_HOST      address `cshub sftp` listens on (default 127.0.0.1)
+CSHUB_SFTP_PORT      port `cshub sftp` listens on (default 8022)
+CSHUB_SFTP_HOST_KEY  the SFTP server's host key, made on first start, mode 0600 (default var/sftp_host_key)
+CSHUB_SFTP_PUBLIC_HOST, CSHUB_SFTP_PUBLIC_PORT  what the key page tells organizations to connect to
+                     (default: CSHUB_SFTP_HOST and CSHUB_SFTP_PORT)
 """
 
 from __future__ import annotations
@@ -73,6 +79,9 @@ INSTALLED_APPS = [
     "cshub.contracts",
     "cshub.capacity",
     "cshub.directory",
+    "cshub.claims",
+    "cshub.exchange",
+    "cshub.reports",
     "cshub.web",
 ]
 
@@ -234,6 +243,42 @@ CSHUB_AUTH_CONCURRENT_NOTICE_HOURS = int(os.environ.get("CSHUB_AUTH_CONCURRENT_N
 CSHUB_AUTH_CONCURRENT_REVIEW_HOURS = int(os.environ.get("CSHUB_AUTH_CONCURRENT_REVIEW_HOURS", "24"))
 # The review queue colors a request amber when less than this share of its clock is left.
 CSHUB_AUTH_QUEUE_WARN_FRACTION = float(os.environ.get("CSHUB_AUTH_QUEUE_WARN_FRACTION", "0.25"))
+
+# Claims (rules C2, C3, C5; Reference Guide §9). Payer IDs the 837P intake accepts (2010BB NM109 or GS03):
+# "95567" Medi-Cal direct, "68069" through Availity. An entry "ID=PLANCODE" routes that payer ID to the plan
+# with that DHCS plan code; a plain ID routes by the member's eligibility (or the provider's only plan).
+CSHUB_CLAIMS_PAYER_IDS = os.environ.get("CSHUB_CLAIMS_PAYER_IDS", "95567,68069")
+CSHUB_CLAIMS_TIMELY_FILING_DAYS = int(os.environ.get("CSHUB_CLAIMS_TIMELY_FILING_DAYS", "180"))
+CSHUB_CLAIMS_PAYMENT_BUSINESS_DAYS = int(os.environ.get("CSHUB_CLAIMS_PAYMENT_BUSINESS_DAYS", "45"))
+# The aging page calls an unpaid claim "at risk" when its payment deadline is this many business days away.
+CSHUB_CLAIMS_AT_RISK_BUSINESS_DAYS = int(os.environ.get("CSHUB_CLAIMS_AT_RISK_BUSINESS_DAYS", "10"))
+# 837P files are validated by pyx12 one transaction set per process when a file has several (0: one per core).
+CSHUB_CLAIMS_X12_WORKERS = int(os.environ.get("CSHUB_CLAIMS_X12_WORKERS", "1"))
+# Rule D6: the monthly utilization job also makes any report missed in this many months before this one.
+CSHUB_UTILIZATION_CATCHUP_MONTHS = int(os.environ.get("CSHUB_UTILIZATION_CATCHUP_MONTHS", "3"))
+# --- File exchange (SFTP) ------------------------------------------------------------------------------
+# Each organization's folder is CSHUB_SFTP_ROOT/<organization uuid>/ with inbox/ and outbox/
+# (cshub.exchange.folders); `cshub sftp` serves it, or OpenSSH with ChrootDirectory (docs/sftp.md).
+CSHUB_SFTP_ROOT = Path(os.environ.get("CSHUB_SFTP_ROOT", VAR_DIR / "sftp")).resolve()
+CSHUB_SFTP_HOST = os.environ.get("CSHUB_SFTP_HOST", "127.0.0.1")
+CSHUB_SFTP_PORT = int(os.environ.get("CSHUB_SFTP_PORT", "8022"))
+CSHUB_SFTP_HOST_KEY = Path(os.environ.get("CSHUB_SFTP_HOST_KEY", VAR_DIR / "sftp_host_key"))
+CSHUB_SFTP_PUBLIC_HOST = os.environ.get("CSHUB_SFTP_PUBLIC_HOST", CSHUB_SFTP_HOST)
+CSHUB_SFTP_PUBLIC_PORT = int(os.environ.get("CSHUB_SFTP_PUBLIC_PORT", str(CSHUB_SFTP_PORT)))
+# The largest file the embedded server accepts into an inbox (the worker reads a file whole).
+CSHUB_SFTP_MAX_UPLOAD_BYTES = int(os.environ.get("CSHUB_SFTP_MAX_UPLOAD_BYTES", str(256 * 1024 * 1024)))
+# The periodic sweep takes an inbox file only once it has not changed for this many seconds, so a file
+# still being written by another server (OpenSSH) is left alone; the embedded server's uploads are
+# taken at once when they close.
+CSHUB_INBOX_SETTLE_SECONDS = int(os.environ.get("CSHUB_INBOX_SETTLE_SECONDS", "60"))
+# Who takes an inbox file: dotted paths of handler(organization, filename, data) -> InboxOutcome | None,
+# asked in this order (cshub.exchange.inbox). Code, not deployment configuration, so not read from the
+# environment; each app that ingests files adds its handler here.
+CSHUB_INBOX_HANDLERS: list[str] = ["cshub.claims.ingest.inbox_handler", "cshub.exchange.csprtf.inbox_handler"]
+# Rule D2 (Reference Guide §12.2): the CSPRTF for a month is accepted until the end of this day of the next
+# month, Pacific time (a day the month lacks: its last day); a later file is refused and its updates go in
+# the next month's file. A weekend or holiday does not move it.
+CSHUB_CSPRTF_CUTOFF_DAY = int(os.environ.get("CSHUB_CSPRTF_CUTOFF_DAY", "5"))
 
 # --- Files, static, i18n --------------------------------------------------------------------------------
 STATIC_URL = "/static/"

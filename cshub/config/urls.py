@@ -19,5 +19,8 @@ urlpatterns = [
     path("capacity/", include("cshub.capacity.urls")),
     path("contracts/", include("cshub.contracts.urls")),
     path("training/", include("cshub.contracts.training_urls")),
+    path("exchange/", include("cshub.exchange.urls")),
+    path("claims/", include("cshub.claims.urls")),
+    path("reports/", include("cshub.reports.urls")),
     path("", include("cshub.web.urls")),
 ]

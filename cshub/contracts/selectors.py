@@ -46,6 +46,50 @@ def in_force_q(on: date, prefix: str = "") -> Q:
     )
 
 
+def contract_in_force(contract: Contract, on: date) -> bool:
+    """The Python form of `in_force_q` for rows already in memory (claims adjudicate thousands of lines
+    against a few contracts); tests/contracts prove the two agree."""
+    return (
+        contract.status in SIGNED_STATUSES
+        and contract.start_date <= on
+        and (contract.end_date is None or contract.end_date >= on)
+        and (contract.terminated_on is None or contract.terminated_on >= on)
+    )
+
+
+def fee_row_applies(row: FeeScheduleRow, on: date) -> bool:
+    """Whether a fee schedule row (with its contract loaded) prices a date of service `on` (rules N6, C5)."""
+    return (
+        contract_in_force(row.contract, on)
+        and row.effective_from <= on
+        and (row.effective_to is None or row.effective_to >= on)
+    )
+
+
+def fee_rows_for(*, plan: Organization, organization_ids: list[int]) -> list[FeeScheduleRow]:
+    """Every signed fee schedule row between the plan and these providers, newest contract and rate first
+    (the order `contracted_rate` picks in), with contract and code loaded: for pricing many lines at once."""
+    return list(
+        FeeScheduleRow.objects.filter(
+            contract__plan=plan,
+            contract__organization_id__in=organization_ids,
+            contract__status__in=SIGNED_STATUSES,
+        )
+        .select_related("contract", "code")
+        .order_by("-contract__start_date", "-effective_from")
+    )
+
+
+def contracted_rows_for(*, plan: Organization, organization_ids: list[int]) -> list[ContractService]:
+    """The services x counties of every signed contract between the plan and these providers, contract
+    loaded; `contract_in_force` says which apply on a date (claims: rule C1)."""
+    return list(
+        ContractService.objects.filter(
+            plan=plan, organization_id__in=organization_ids, contract__status__in=SIGNED_STATUSES
+        ).select_related("contract")
+    )
+
+
 def active_contracted_services(*, on: date, plan: Organization | None = None) -> QuerySet[ContractService]:
     """Rule N8: the services x counties of executed contracts in force on `on` (one row per contract, service
     and county; the same organization may appear under two plans). Each row has `organization`, `plan`,

@@ -133,13 +133,17 @@ def register_routers() -> None:
     from cshub.authorizations.api import router as authorizations_router
     from cshub.capacity.api import router as capacity_router
     from cshub.catalog.api import router as catalog_router
+    from cshub.claims.api import router as claims_router
     from cshub.contracts.api import router as contracts_router
     from cshub.contracts.api import training_router
     from cshub.directory.api import router as directory_router
+    from cshub.exchange.api import router as exchange_router
+    from cshub.exchange.csprtf_api import router as csprtf_router
     from cshub.members.api import router as members_router
     from cshub.network.api import router as network_router
     from cshub.notifications.api import router as notifications_router
     from cshub.referrals.api import router as referrals_router
+    from cshub.reports.api import router as reports_router
 
     api.add_router("/organizations", accounts_router)
     api.add_router("/catalog", catalog_router)
@@ -147,11 +151,15 @@ def register_routers() -> None:
     api.add_router("/referrals", referrals_router)
     api.add_router("/notifications", notifications_router)
     api.add_router("/authorizations", authorizations_router)
+    api.add_router("", claims_router)  # /claims, /claim-files, /claim-invoices.csv, /payments, /payment-runs
     api.add_router("/contracts", contracts_router)
     api.add_router("/training", training_router)
     api.add_router("/capacity", capacity_router)
     api.add_router("/directory", directory_router)
     api.add_router("/network", network_router)
+    api.add_router("/exchange", exchange_router)
+    api.add_router("/exchange/csprtf", csprtf_router)
+    api.add_router("/reports", reports_router)
 
 
 register_routers()

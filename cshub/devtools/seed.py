@@ -88,6 +88,10 @@ class SeedResult:
     authorization_status: dict[str, int] = field(default_factory=dict)
     service_records: int = 0
     network: dict[str, int] = field(default_factory=dict)  # contracts, certifications, reports, ...
+    claims: int = 0
+    claim_status: dict[str, int] = field(default_factory=dict)
+    claim_outcome: dict[str, int] = field(default_factory=dict)
+    claim_rows: dict[str, int] = field(default_factory=dict)  # files, rejected files, runs, payments, ...
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     member_seconds: float = 0.0  # members, spans, assignments: generation, writing and index rebuild
@@ -110,6 +114,7 @@ class SeedResult:
             + self._referral_summary()
             + self._authorization_summary()
             + self._network_summary()
+            + self._claims_summary()
             + f"  time: {', '.join(f'{name} {sec:.1f} s' for name, sec in self.phases.items())}"
             + "".join(f"\n  note: {note}" for note in self.notes)
         )
@@ -134,6 +139,17 @@ class SeedResult:
         return (
             f"  authorization requests: {self.authorizations:,} (through the services); "
             f"{self.service_records:,} service records\n    by status: {statuses}\n"
+        )
+
+    def _claims_summary(self) -> str:
+        if not self.claims:
+            return ""
+        statuses = ", ".join(f"{k} {n:,}" for k, n in sorted(self.claim_status.items()))
+        outcomes = ", ".join(f"{k} {n:,}" for k, n in sorted(self.claim_outcome.items()))
+        rows = ", ".join(f"{n:,} {name}" for name, n in self.claim_rows.items())
+        return (
+            f"  claims: {self.claims:,} (through the services); {rows}\n"
+            f"    by status: {statuses}\n    by outcome: {outcomes}\n"
         )
 
     def _network_summary(self) -> str:
@@ -1188,6 +1204,7 @@ def seed(
     referrals: int | None = None,
     authorizations: int | None = None,
     network: bool = True,
+    claims: int | None = None,
     stdout: TextIO | None = None,
 ) -> SeedResult:
     """Create `plans` plans, about `providers` provider organizations and `members` members with their
@@ -1197,7 +1214,9 @@ def seed(
     `authorizations` authorization requests made through the services (default: the demo's scenarios; see
     cshub/devtools/seed_authorizations.py), then, with `network`, the first plan's provider network:
     certifications, contracts, trainings, listings and capacity reports made through the services (see
-    cshub/devtools/seed_network.py).
+    cshub/devtools/seed_network.py), then, with the network, `claims` claims and invoices of the first plan
+    made through the claims services (default: one per 20 members, at most 150; see
+    cshub/devtools/seed_claims.py).
 
     Running it again with the same seed changes nothing (`already_seeded` is set); a database seeded with
     another seed is refused (SeedError): call `reset` first."""
@@ -1251,6 +1270,7 @@ def seed(
         _seed_authorizations(seed=seed, count=authorizations, result=result, stdout=stdout)
         if network:
             _seed_network(seed=seed, result=result, stdout=stdout)
+            _seed_claims(seed=seed, count=claims, members=members, result=result, stdout=stdout)
     result.members = counts.members
     result.eligibility_spans = counts.spans
     result.ecm_assignments = counts.ecm
@@ -1334,6 +1354,30 @@ def _seed_network(*, seed: int, result: SeedResult, stdout: TextIO | None) -> No
             "capacity reports": outcome.capacity_reports,
         }
         result.phases["network"] = time.perf_counter() - started
+
+
+def _seed_claims(
+    *, seed: int, count: int | None, members: int, result: SeedResult, stdout: TextIO | None
+) -> None:
+    """Claims, 837P files, invoices and a payment run through the services (cshub/devtools/seed_claims.py)."""
+    from cshub.devtools.seed_claims import default_claims, seed_claims
+
+    started = time.perf_counter()
+    count = default_claims(members) if count is None else count
+    outcome = seed_claims(seed=seed, count=count, stdout=stdout)
+    result.notes += outcome.notes
+    if outcome.claims:
+        result.claims = outcome.claims
+        result.claim_status = dict(sorted(outcome.by_status.items()))
+        result.claim_outcome = dict(sorted(outcome.by_outcome.items()))
+        result.claim_rows = {
+            "837P files": outcome.files,
+            "rejected": outcome.rejected_files,
+            "payment runs": outcome.payment_runs,
+            "payments with an 835": outcome.payments,
+            "authorizations billed against": outcome.authorizations,
+        }
+        result.phases["claims"] = time.perf_counter() - started
 
 
 def _county_ids() -> list[int]:
@@ -1451,8 +1495,10 @@ def reset(*, stdout: TextIO | None = None) -> dict[str, int]:
             # The network seed's rows, then the authorization seed's requests and the seeders' own users
             # (seeded uuids) go first.
             from cshub.devtools.seed_authorizations import reset_authorizations
+            from cshub.devtools.seed_claims import reset_claims
             from cshub.devtools.seed_network import reset_network
 
+            deleted.update(reset_claims(in_range))  # claims protect members, authorizations, organizations
             deleted.update(reset_network(in_range))
             deleted.update(reset_authorizations(in_range))
             users = list(User.objects.filter(organization__in=orgs).values_list("email", flat=True)[:5])

@@ -60,6 +60,24 @@ def _authorization_submit_visible(user: object) -> bool:
     return authorization_permissions.can_submit_requests(user)
 
 
+def _claims_visible(user: object) -> bool:
+    from cshub.claims import permissions as claim_permissions
+
+    return claim_permissions.can_view_claims(user)
+
+
+def _claims_processor(user: object) -> bool:
+    from cshub.claims import permissions as claim_permissions
+
+    return claim_permissions.can_process_claims(user)
+
+
+def _claims_submitter(user: object) -> bool:
+    from cshub.claims import permissions as claim_permissions
+
+    return claim_permissions.can_submit_claims(user)
+
+
 def _listings_visible(user: object) -> bool:
     from cshub.directory import permissions as directory_permissions
 
@@ -108,6 +126,36 @@ def _certification_visible(user: object) -> bool:
     return network_permissions.is_applicant(user)
 
 
+def _sftp_keys_visible(user: object) -> bool:
+    from cshub.exchange import permissions as exchange_permissions
+
+    return exchange_permissions.can_manage_keys(user)
+
+
+def _exchange_files_visible(user: object) -> bool:
+    from cshub.exchange import permissions as exchange_permissions
+
+    return exchange_permissions.can_view_shared_data(user)
+
+
+def _utilization_visible(user: object) -> bool:
+    from cshub.reports import permissions as report_permissions
+
+    return report_permissions.can_view_utilization(user)
+
+
+def _referral_analytics_visible(user: object) -> bool:
+    from cshub.reports import permissions as report_permissions
+
+    return report_permissions.can_view_referral_analytics(user)
+
+
+def _extracts_visible(user: object) -> bool:
+    from cshub.reports import permissions as report_permissions
+
+    return report_permissions.can_export_deidentified(user)
+
+
 NAV: tuple[NavEntry, ...] = (
     NavEntry("Home", "web:home", lambda u: u.is_authenticated),
     NavEntry("Notifications", "notifications:list", lambda u: u.is_authenticated),
@@ -119,11 +167,18 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("Authorizations", "authorizations:list", _authorizations_visible),
     NavEntry("Review queue", "authorizations:queue", _authorization_review_visible),
     NavEntry("Request authorization", "authorizations:new", _authorization_submit_visible),
+    # Claims (rules C1-C5): the rest of the claims pages are buttons on the claims list's header.
+    NavEntry("Claims", "claims:list", _claims_visible),
+    NavEntry("Pended claims", "claims:pended", _claims_processor),
+    NavEntry("New invoice", "claims:invoice_new", _claims_submitter),
     NavEntry("Contracts", "contracts:list", _contracts_visible),
     NavEntry("Training", "training:mine", _own_training_visible),
     NavEntry("Network training", "training:network", _network_training_visible),
     NavEntry("Capacity reports", "capacity:list", _capacity_visible),
     NavEntry("Network adequacy", "capacity:adequacy", _adequacy_visible),
+    NavEntry("Utilization report", "reports:utilization", _utilization_visible),
+    NavEntry("Referral analytics", "reports:referrals", _referral_analytics_visible),
+    NavEntry("De-identified extracts", "reports:deidentified", _extracts_visible),
     NavEntry("Interest forms", "network:interest_list", _network_staff),
     NavEntry("Certification review", "network:application_list", _network_staff),
     NavEntry("Certification", "network:application_list", _certification_visible),
@@ -133,6 +188,9 @@ NAV: tuple[NavEntry, ...] = (
         "accounts:my_organization",
         lambda u: u.is_authenticated and u.organization_id is not None and not u.is_plan_staff,
     ),
+    NavEntry("SFTP keys", "exchange:keys", _sftp_keys_visible),
+    NavEntry("Exchange files", "exchange:files", _exchange_files_visible),
+    NavEntry("CSPRTF", "exchange:csprtf", _exchange_files_visible),
     NavEntry("Program listings", "directory:listings", _listings_visible),
     NavEntry("Community Supports", "catalog:list", lambda u: True),
     NavEntry("Provider directory", "directory:directory", lambda u: True),

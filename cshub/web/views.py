@@ -12,6 +12,7 @@ from cshub.accounts import permissions as account_permissions
 from cshub.accounts import selectors as account_selectors
 from cshub.accounts.roles import Role
 from cshub.authorizations import views as authorization_views
+from cshub.claims import views as claim_views
 from cshub.core.models import AuditEvent
 from cshub.core.pagination import csv_response, list_context
 from cshub.members import permissions as member_permissions
@@ -85,6 +86,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context["referral_counts"] = referral_views.home_counts(user)
     context["authorization_counts"] = authorization_views.home_counts(user)
     context["network_card"] = network_selectors.home_card(user=user)
+    context["claims_card"] = claim_views.home_counts(user)
     context["can_view_audit"] = user.has_role(Role.PLAN_ADMIN, Role.REPORTING_DIRECTOR)
     return render(request, "web/home.html", context)
 

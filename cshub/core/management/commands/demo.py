@@ -1,8 +1,9 @@
 """`cshub demo`: migrate, load the catalog, seed synthetic California data, make one login per role, and
-serve web + API with the worker beside it. Ctrl-C stops everything."""
+serve web + API with the worker and the SFTP server beside it. Ctrl-C stops everything."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from django.db import transaction
 
 from cshub.accounts.models import Organization, User, UserRole
 from cshub.accounts.roles import PLAN_ROLES, PROVIDER_ROLES, OrganizationKind, Role, roles_allowed_for
+from cshub.core.context import acting
 
 # Which organization kind each demo login belongs to: plan roles at a plan, provider roles at a CS provider,
 # each referrer role at its own kind of organization.
@@ -70,14 +72,49 @@ def ensure_demo_logins(password: str) -> list[tuple[str, str, str]]:
     return rows
 
 
+def ensure_demo_sftp_key(var_dir: Path) -> tuple[Path, str, str] | None:
+    """A key pair in var/demo_sftp_key, registered for the demo CEO's provider, so the printed sftp command
+    logs in as printed. Returns (private key path, SFTP username, organization name)."""
+    import asyncssh
+
+    from cshub.exchange import selectors as exchange_selectors
+    from cshub.exchange import services as exchange_services
+    from cshub.exchange.models import SshKey
+
+    user = User.objects.filter(email=demo_email(Role.PROVIDER_CEO)).select_related("organization").first()
+    if user is None:
+        return None
+    path = var_dir / "demo_sftp_key"
+    if not path.exists():
+        key = asyncssh.generate_private_key("ssh-ed25519", comment="cshub demo")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key.export_private_key("openssh"))
+        path.with_name(path.name + ".pub").write_bytes(key.export_public_key("openssh"))
+    key = asyncssh.read_private_key(str(path))
+    existing = SshKey.objects.filter(fingerprint=key.get_fingerprint("sha256")).first()
+    if existing is not None and existing.revoked_at is not None:
+        return None  # revoked on the keys page: delete var/demo_sftp_key to get a new one
+    if existing is None:
+        with acting("cli"):
+            exchange_services.ssh_key_add(
+                actor=user,
+                organization=user.organization,
+                name="Demo key (var/demo_sftp_key)",
+                public_key=key.export_public_key("openssh").decode(),
+            )
+    return path, exchange_selectors.sftp_username(user.organization), user.organization.name
+
+
 class Command(BaseCommand):
-    help = "Set up and run the demo: migrate, catalog, synthetic data, logins, web + API + worker."
+    help = "Set up and run the demo: migrate, catalog, synthetic data, logins, web + API + worker + SFTP."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--members", type=int, default=3000)
         parser.add_argument("--providers", type=int, default=20)
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--sftp-port", type=int, default=settings.CSHUB_SFTP_PORT)
         parser.add_argument("--no-serve", action="store_true", help="set up only (used by the tests)")
 
     def handle(self, *args, **opts) -> None:
@@ -104,15 +141,28 @@ class Command(BaseCommand):
         out.write("")
         out.write(f"Web:  http://127.0.0.1:{opts['port']}/")
         out.write(f"API:  http://127.0.0.1:{opts['port']}/api/docs")
-        worker = subprocess.Popen([sys.executable, "-m", "cshub", "worker"])
+        sftp_port = opts["sftp_port"]
+        out.write(f"SFTP: 127.0.0.1 port {sftp_port} (docs/sftp.md; keys at /exchange/keys/)")
+        demo_key = ensure_demo_sftp_key(Path(settings.VAR_DIR))
+        if demo_key is not None:
+            key_path, username, org_name = demo_key
+            out.write(f"      as {org_name}: sftp -P {sftp_port} -i {key_path} {username}@127.0.0.1")
+        children = [
+            subprocess.Popen([sys.executable, "-m", "cshub", "worker"]),
+            subprocess.Popen(  # noqa: S603 (our own interpreter and command; the port is an int)
+                [sys.executable, "-m", "cshub", "sftp", "--host", "127.0.0.1", "--port", str(sftp_port)]
+            ),
+        ]
         try:
             call_command("serve", port=opts["port"])
         except KeyboardInterrupt:
             pass
         finally:
-            worker.terminate()
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-            out.write("Stopped web, API and worker.")
+            for child in children:
+                child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            out.write("Stopped web, API, worker and SFTP.")

@@ -1,7 +1,8 @@
 """`cshub seed`: deterministic synthetic California data (plans, providers, members, referrals).
 
 The generator itself is cshub/devtools/seed.py (referrals: cshub/devtools/seed_referrals.py, authorization
-requests: cshub/devtools/seed_authorizations.py, provider network: cshub/devtools/seed_network.py)."""
+requests: cshub/devtools/seed_authorizations.py, provider network: cshub/devtools/seed_network.py, claims:
+cshub/devtools/seed_claims.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cshub.devtools.seed import SeedError, reset, seed
 from cshub.devtools.seed_authorizations import MAX_REQUESTS, default_authorizations
+from cshub.devtools.seed_claims import DEFAULT_CLAIMS, MAX_CLAIMS
 from cshub.devtools.seed_network import MAX_CONTRACTED
 
 
@@ -53,6 +55,14 @@ class Command(BaseCommand):
             f"interest forms (default on; contracts for at most {MAX_CONTRACTED} CS providers whatever the "
             "size)",
         )
+        parser.add_argument(
+            "--claims",
+            type=int,
+            default=None,
+            help="claims and invoices of the first plan made through the claims services, with 837P files "
+            f"and their 999s, a payment run and its 835s (default one per 20 members, at most "
+            f"{DEFAULT_CLAIMS}; 0 for none; at most {MAX_CLAIMS:,}; needs the network)",
+        )
         parser.add_argument("--seed", type=int, default=2026, help="random seed, 0 to 2**32-1 (default 2026)")
         parser.add_argument(
             "--reset", action="store_true", help="delete previously seeded data first (other data is kept)"
@@ -72,6 +82,7 @@ class Command(BaseCommand):
                 referrals=opts["referrals"],
                 authorizations=opts["authorizations"],
                 network=opts["network"],
+                claims=opts["claims"],
                 seed=opts["seed"],
                 stdout=self.stdout,
             )
