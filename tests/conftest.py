@@ -26,6 +26,20 @@ from tests.factories import (
     UserFactory,
 )
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that commits (transaction=True) must also restore the migration-loaded rows
+    (serialized_rollback=True). Otherwise its flush re-creates the content types without the
+    counties, and the next serialized test of the same worker fails on a duplicate content type
+    (seen on PostgreSQL in CI)."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            raise pytest.UsageError(
+                f"{item.nodeid}: django_db(transaction=True) needs serialized_rollback=True as well"
+            )
+
+
 FROZEN_AT = dt.datetime(2026, 11, 23, 17, 0, tzinfo=dt.UTC)  # 9:00 Pacific on a Monday
 
 
