@@ -47,7 +47,7 @@ from cshub.core import clock
 from cshub.core.audit import audit_record
 from cshub.core.errors import DomainError
 from cshub.exchange import folders
-from cshub.exchange.models import InboxFile
+from cshub.exchange.models import ExchangeFile, InboxFile
 
 logger = logging.getLogger(__name__)
 
@@ -223,13 +223,18 @@ def _ingest(organization: Organization, held: Path, record_id: uuid.UUID) -> Inb
                     }
                     for reply_name, reply_data in outcome.replies
                 ]
-                return _record(
+                record = _record(
                     base,
                     status=InboxFile.Status.TAKEN,
                     handler=path,
                     message=outcome.message,
                     replies=replies,
                 )
+                # The exchange file the handler recorded (a CSPRTF) points back at the upload it came from.
+                ExchangeFile.objects.filter(
+                    organization=organization, sha256=digest, channel="sftp", inbox_file__isnull=True
+                ).update(inbox_file=record)
+                return record
         except DomainError as exc:
             return _record(base, status=InboxFile.Status.FAILED, handler=path, message=str(exc))
         except Exception:

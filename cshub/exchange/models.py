@@ -195,7 +195,7 @@ class ExchangeFileDownload(models.Model):
         "accounts.Organization", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     at = models.DateTimeField()
-    channel = models.CharField(max_length=10, help_text="web or api")
+    channel = models.CharField(max_length=10, help_text="web, api or sftp")
     rows = models.PositiveIntegerField(help_text="the file's data rows: the member records handed over")
 
     class Meta:

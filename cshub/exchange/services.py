@@ -215,3 +215,32 @@ def exchange_file_download_record(
             },
         )
     return download
+
+
+def exchange_file_sftp_read_record(*, organization: Any, relative_path: str) -> ExchangeFileDownload | None:
+    """Rules D1 and D4: a file read over SFTP is audited, and when it is an exchange file put in the
+    organization's outbox (a CSASF), the read is logged as a download like one from the page or the API.
+    SFTP logins are by organization key, so no user is named (the audit row carries the address)."""
+    with transaction.atomic():
+        audit_record(
+            actor=None,
+            action="read",
+            object_type="exchange_file",
+            object_id=str(organization.uuid),
+            detail={"organization": str(organization.uuid), "path": relative_path},
+        )
+        exchange_file = (
+            ExchangeFile.objects.filter(organization=organization, outbox_path=relative_path)
+            .order_by("-id")
+            .first()
+        )
+        if exchange_file is None:
+            return None
+        return ExchangeFileDownload.objects.create(
+            exchange_file=exchange_file,
+            user=None,
+            organization=organization,
+            at=clock.now(),
+            channel="sftp",
+            rows=exchange_file.rows,
+        )

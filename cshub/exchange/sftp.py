@@ -36,7 +36,6 @@ from asyncssh.sftp import FXF_APPEND, FXF_CREAT, FXF_EXCL, FXF_READ, FXF_TRUNC, 
 from django.conf import settings
 from django.db import connections
 
-from cshub.core.audit import audit_record
 from cshub.core.context import acting
 from cshub.exchange import folders, selectors, services
 
@@ -211,13 +210,7 @@ class OrganizationSFTPServer(asyncssh.SFTPServer):
 
     def _audit_read(self, relative: str) -> None:
         with acting("sftp", ip_address=self._peer):
-            audit_record(
-                actor=None,
-                action="read",
-                object_type="exchange_file",
-                object_id=str(self.organization.uuid),
-                detail={"organization": str(self.organization.uuid), "path": relative},
-            )
+            services.exchange_file_sftp_read_record(organization=self.organization, relative_path=relative)
 
     def _open_upload(self, path: bytes, pflags: int) -> object:
         name = self._inbox_name(path)

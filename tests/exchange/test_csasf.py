@@ -22,7 +22,7 @@ from huey.contrib.djhuey import HUEY
 
 from cshub.authorizations.models import RequestStatus
 from cshub.core.models import AuditEvent
-from cshub.exchange import csasf, folders, tasks
+from cshub.exchange import csasf, folders, services, tasks
 from cshub.exchange.layouts import load_layout
 from cshub.exchange.models import ExchangeFile, ExchangeFileDownload
 from cshub.referrals.models import Enrollment, Referral
@@ -394,6 +394,42 @@ def test_d1_d4_file_is_downloadable_and_every_download_is_logged_and_audited(cx,
     assert audit.first().detail["rows"] == 1 and audit.first().member_ids == []
     detail = client.get(f"/exchange/files/{f.uuid}/")
     assert detail.status_code == 200 and str(cx.alice) in detail.content.decode()
+
+
+def test_d1_d4_a_read_over_sftp_is_logged_as_a_download_of_the_file(cx):
+    """The SFTP server calls this service for every file read (tests/exchange/test_sftp_server.py reads
+    through the real server); a CSASF in the outbox gets its download row, other files only the audit."""
+    refer(cx)
+    f = csasf.csasf_produce(plan=cx.plan, provider=cx.provider_a, production_date=DUE)
+    download = services.exchange_file_sftp_read_record(
+        organization=cx.provider_a, relative_path=f.outbox_path
+    )
+    assert download is not None
+    assert (
+        download.exchange_file,
+        download.user,
+        download.organization,
+        download.channel,
+        download.rows,
+    ) == (
+        f,
+        None,
+        cx.provider_a,
+        "sftp",
+        1,
+    )
+    # Provider B reading a file of the same name in its own folder is not a download of A's file.
+    assert (
+        services.exchange_file_sftp_read_record(organization=cx.provider_b, relative_path=f.outbox_path)
+        is None
+    )
+    assert (
+        services.exchange_file_sftp_read_record(organization=cx.provider_a, relative_path="outbox/x.835")
+        is None
+    )
+    assert ExchangeFileDownload.objects.count() == 1
+    reads = AuditEvent.objects.filter(action="read", object_type="exchange_file")
+    assert sorted(r.detail["path"] for r in reads) == sorted([f.outbox_path, f.outbox_path, "outbox/x.835"])
 
 
 def test_d1_the_layout_file_decides_delimiter_date_format_and_columns(cx, settings, tmp_path):

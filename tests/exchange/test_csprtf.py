@@ -627,7 +627,7 @@ def test_d2_sftp_inbox_takes_a_csprtf_and_answers_in_the_outbox(cw):
     record = inbox.take_inbox_file(cw.provider_a, f"inbox/{name}")
     assert record.status == InboxFile.Status.TAKEN and record.handler == "cshub.exchange.csprtf.inbox_handler"
     f = ExchangeFile.objects.get()
-    assert (f.status, f.channel, f.created_by) == ("applied", "sftp", None)
+    assert (f.status, f.channel, f.created_by, f.inbox_file) == ("applied", "sftp", None, record)
     referral = Referral.objects.get(pk=cw.referral.pk)
     assert referral.status == "got_help"
     # Applied by the provider's SFTP service account, which the referral history names.
@@ -646,7 +646,8 @@ def test_d2_sftp_inbox_answers_a_file_with_errors_with_an_error_file(cw):
     assert record.status == InboxFile.Status.TAKEN and "1 problem; nothing was applied" in record.message
     errors = (folders.outbox_dir(cw.provider_a) / "csprtf-november.errors.csv").read_text()
     assert "1,Member CS Status,cs_status,ACTIVE,code," in errors
-    assert ExchangeFile.objects.get().status == "rejected"
+    rejected = ExchangeFile.objects.get()
+    assert (rejected.status, rejected.inbox_file) == ("rejected", record)
 
 
 def test_d2_sftp_inbox_leaves_other_files_to_other_handlers(cw):
