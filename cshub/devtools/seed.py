@@ -27,7 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache, cached_property
 from typing import Any, TextIO
 from uuid import UUID
@@ -1271,6 +1271,7 @@ def seed(
         if network:
             _seed_network(seed=seed, result=result, stdout=stdout)
             _seed_claims(seed=seed, count=claims, members=members, result=result, stdout=stdout)
+            _seed_exchange(result=result)
     result.members = counts.members
     result.eligibility_spans = counts.spans
     result.ecm_assignments = counts.ecm
@@ -1354,6 +1355,20 @@ def _seed_network(*, seed: int, result: SeedResult, stdout: TextIO | None) -> No
             "capacity reports": outcome.capacity_reports,
         }
         result.phases["network"] = time.perf_counter() - started
+
+
+def _seed_exchange(*, result: SeedResult) -> None:
+    """The CSASF of the last two scheduled days for every provider contracted on them (rule D1), made by the
+    product's own run and put in the providers' SFTP outboxes, so the exchange pages have files to show."""
+    from cshub.core import clock
+    from cshub.exchange.csasf import csasf_due_date, csasf_run
+
+    latest = csasf_due_date(clock.today())
+    made = sum(
+        csasf_run(production_date=day).made for day in (csasf_due_date(latest - timedelta(days=1)), latest)
+    )
+    if made:
+        result.network["CSASF files"] = made
 
 
 def _seed_claims(
@@ -1497,6 +1512,14 @@ def reset(*, stdout: TextIO | None = None) -> dict[str, int]:
             from cshub.devtools.seed_authorizations import reset_authorizations
             from cshub.devtools.seed_claims import reset_claims
             from cshub.devtools.seed_network import reset_network
+            from cshub.exchange.models import ExchangeFile
+
+            # Exchange files (CSASF made for seeded providers, CSPRTF they sent) protect the organizations.
+            deleted.update(
+                ExchangeFile.objects.filter(
+                    models.Q(organization__in=orgs) | models.Q(plan__in=orgs)
+                ).delete()[1]
+            )
 
             deleted.update(reset_claims(in_range))  # claims protect members, authorizations, organizations
             deleted.update(reset_network(in_range))

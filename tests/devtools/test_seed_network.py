@@ -7,6 +7,7 @@ Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import Counter
 
@@ -25,6 +26,8 @@ from cshub.devtools import seed_network
 from cshub.devtools.seed import reset, seed
 from cshub.directory.models import ProgramListing
 from cshub.directory.selectors import directory_entries
+from cshub.exchange.csasf import csasf_due_date, csasf_providers
+from cshub.exchange.models import ExchangeFile
 from cshub.network.models import Application, InterestForm
 from cshub.network.selectors import application_queryset_for, certification_approved, interest_form_list
 
@@ -33,6 +36,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def file_storage(settings, tmp_path):
+    settings.CSHUB_SFTP_ROOT = tmp_path / "sftp"
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
@@ -118,6 +122,17 @@ def test_the_plan_sees_the_matrix_and_the_queue(world):
     assert CapacityReport.objects.filter(plan=network.organization).values("provider").distinct().count() >= 2
 
 
+def test_d1_the_contracted_providers_have_the_csasf_of_the_last_two_scheduled_days(world):
+    latest = csasf_due_date(clock.today())
+    days = {csasf_due_date(latest - dt.timedelta(days=1)), latest}
+    files = ExchangeFile.objects.filter(kind=ExchangeFile.Kind.CSASF)
+    assert set(files.values_list("production_date", flat=True)) == days
+    contracted = set(csasf_providers(plan=files.first().plan, on=latest))
+    assert contracted and {f.organization for f in files if f.production_date == latest} == contracted
+    assert all(f.outbox_path and f.status == "delivered" for f in files)
+    assert world.network["CSASF files"] == files.count()
+
+
 def test_reset_removes_it_all(world):
     assert Contract.objects.exists() and InterestForm.objects.exists()
     reset()
@@ -129,6 +144,7 @@ def test_reset_removes_it_all(world):
         CapacityReport,
         ProgramListing,
         TrainingCompletion,
+        ExchangeFile,
         Organization,
         User,
     ):
